@@ -1,0 +1,5 @@
+"""``python -m variosync``."""
+
+from variosync.cli.main import main
+
+main()

@@ -1,0 +1,253 @@
+"""``variosync`` command group and the data commands: ingest, query, aggregates, export."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+import polars as pl
+
+from variosync import __version__
+from variosync.cli import manage
+from variosync.cli.context import echo_err, open_service, reports_errors, to_json_value
+from variosync.cli.render import print_frame, print_ingest
+from variosync.errors import UsageError
+from variosync.export import write_stream
+from variosync.model import IngestOptions, Kind
+from variosync.query import Agg, Fill, Query, parse_time
+
+QUERY_FORMATS = ("table", "csv", "json", "jsonl", "parquet")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="VARIOSYNC_HOME",
+    help="Folder of the embedded catalog and store (default: ~/.variosync).",
+)
+@click.version_option(__version__, prog_name="variosync")
+def cli(home: Path | None) -> None:
+    """VarioSync: ingest any time-series file, store it as Delta Lake, query and export it.
+
+    Example: variosync ingest prices.csv --dataset prices
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--dataset", "-d", required=True, help="Dataset to write into (created if new).")
+@click.option("--time-col", help="Column holding the timestamps (default: detected).")
+@click.option("--time-format", help="strftime format of the timestamps, e.g. %d/%m/%Y %H:%M.")
+@click.option("--dayfirst", is_flag=True, help="Read 01/02/2024 as 1 February.")
+@click.option("--tz", default="UTC", show_default=True, help="Time zone of naive timestamps.")
+@click.option("--series-col", help="Column naming the series (default: detected, else file name).")
+@click.option("--fields", help="Comma-separated fields to keep (default: all).")
+@click.option("--kind", type=click.Choice([k.value for k in Kind]), help="Dataset kind.")
+@click.option("--sheet", help="Excel sheet to read (default: the first).")
+@click.option("--strict", is_flag=True, help="Reject the whole ingest if any row is rejected.")
+@click.option("--json", "as_json", is_flag=True, help="Print the whole summary as JSON.")
+@click.pass_context
+@reports_errors
+def ingest(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    dataset: str,
+    time_col: str | None,
+    time_format: str | None,
+    dayfirst: bool,
+    tz: str,
+    series_col: str | None,
+    fields: str | None,
+    kind: str | None,
+    sheet: str | None,
+    strict: bool,
+    as_json: bool,
+) -> None:
+    """Ingest files (CSV, JSON, Parquet, Excel, Stooq, line protocol…, compressed or not).
+
+    Example: variosync ingest sensors.csv.gz more.parquet --dataset sensors --tz Europe/Berlin
+    """
+    options = IngestOptions(
+        time_col=time_col,
+        time_format=time_format,
+        dayfirst=dayfirst,
+        tz=tz,
+        series_col=series_col,
+        fields=_split(fields),
+        kind=Kind(kind) if kind else None,
+        sheet=sheet,
+        strict=strict,
+    )
+    report = open_service(ctx).ingest(list(paths), dataset, options)
+    if as_json:
+        click.echo(json.dumps(to_json_value(asdict(report)), indent=2))
+    else:
+        print_ingest(report)
+
+
+def _split(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def build_query(
+    series: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    fields: str | None,
+    every: str | None,
+    agg: str | None,
+    fill: str | None,
+    latest: bool,
+    limit: int | None,
+) -> Query:
+    """A validated Query from command-line options."""
+    aggs = _split(agg) or ()
+    valid = [a.value for a in Agg]
+    unknown = [a for a in aggs if a not in valid]
+    if unknown:
+        raise UsageError(f"unknown aggregate(s): {', '.join(unknown)}", hint=f"use {', '.join(valid)}")
+    if aggs and not every:
+        raise UsageError("--agg needs --every", hint="e.g. --every 1h --agg mean,max")
+    return Query(
+        series=tuple(s for item in series for s in item.split(",") if s),
+        start=parse_time(start, "--start") if start else None,
+        end=parse_time(end, "--end") if end else None,
+        fields=_split(fields) or (),
+        every=every,
+        aggs=tuple(Agg(a) for a in aggs),
+        fill=Fill(fill) if fill else None,
+        latest=latest,
+        limit=limit,
+    )
+
+
+def query_options(func: click.decorators.FC) -> click.decorators.FC:
+    """The selection options shared by query and export."""
+    for option in reversed(
+        [
+            click.option("--series", "-s", multiple=True, help="Series to keep (repeat or a,b)."),
+            click.option("--start", help="First time (inclusive), ISO 8601."),
+            click.option("--end", help="Last time (exclusive), ISO 8601."),
+            click.option("--fields", help="Comma-separated fields (default: all)."),
+            click.option("--every", help="Resample to buckets: 1m, 15m, 1h, 1d, 1w, 1mo."),
+            click.option("--agg", help="Aggregates with --every: " + ",".join(a.value for a in Agg)),
+            click.option("--fill", type=click.Choice([f.value for f in Fill]), help="Fill empty buckets."),
+            click.option("--latest", is_flag=True, help="Only the latest point of each series."),
+            click.option("--limit", type=click.IntRange(min=0), help="At most this many rows."),
+            click.option("--as-of", type=click.IntRange(min=0), help="Read an old version."),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+@cli.command()
+@click.argument("name")
+@query_options
+@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.pass_context
+@reports_errors
+def query(
+    ctx: click.Context,
+    name: str,
+    series: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    fields: str | None,
+    every: str | None,
+    agg: str | None,
+    fill: str | None,
+    latest: bool,
+    limit: int | None,
+    as_of: int | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Read points: filter by series and time, resample, aggregate, fill.
+
+    Example: variosync query prices --series AAPL --every 1d --agg first,max,min,last --format csv
+    """
+    service = open_service(ctx)
+    spec = build_query(series, start, end, fields, every, agg, fill, latest, limit)
+    if output is not None:
+        file_fmt = None if fmt == "table" else fmt
+        rows = service.export(name, output, file_fmt, None, spec, as_of)
+        echo_err(f"wrote {rows} rows to {output}")
+        return
+    frame = service.query_lazy(name, spec, as_of)
+    if fmt == "table":
+        print_frame(frame.collect())
+        return
+    if fmt == "parquet" and sys.stdout.isatty():
+        raise UsageError("parquet is binary", hint="use --output FILE.parquet or a pipe")
+    write_stream(frame.collect_batches(chunk_size=200_000), sys.stdout.buffer, fmt)
+    sys.stdout.buffer.flush()
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--every", default="1h", show_default=True, help="Bucket width: 15m, 1h, 1d…")
+@click.option("--as-of", type=click.IntRange(min=0), help="Read an old version.")
+@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS[:4]), default="table", show_default=True)
+@click.pass_context
+@reports_errors
+def aggregates(ctx: click.Context, name: str, every: str, as_of: int | None, fmt: str) -> None:
+    """Points and distinct series per time bucket.
+
+    Example: variosync aggregates sensors --every 1h
+    """
+    frame = open_service(ctx).aggregates(name, every, as_of)
+    if fmt == "table":
+        print_frame(frame)
+    else:
+        write_stream(iter([frame]), sys.stdout.buffer, fmt)
+
+
+@cli.command()
+@click.argument("name")
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", help="csv, tsv, json, jsonl, parquet, arrow, feather, xlsx, stooq, lineprotocol (default: from OUTPUT).")
+@click.option("--compression", help="gz, bz2, xz, zst or zip (default: from OUTPUT).")
+@query_options
+@click.pass_context
+@reports_errors
+def export(
+    ctx: click.Context,
+    name: str,
+    output: Path,
+    fmt: str | None,
+    compression: str | None,
+    series: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    fields: str | None,
+    every: str | None,
+    agg: str | None,
+    fill: str | None,
+    latest: bool,
+    limit: int | None,
+    as_of: int | None,
+) -> None:
+    """Write a dataset (or a selection of it) to a file in any supported format.
+
+    Example: variosync export prices prices.csv.gz
+    """
+    spec = build_query(series, start, end, fields, every, agg, fill, latest, limit)
+    rows = open_service(ctx).export(name, output, fmt, compression, spec, as_of)
+    echo_err(f"wrote {rows} rows to {output}")
+
+
+manage.register(cli)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    pl.Config.set_tbl_hide_dataframe_shape(True)
+    cli(prog_name="variosync")

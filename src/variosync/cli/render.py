@@ -1,0 +1,71 @@
+"""Human-readable output: tables and ingest summaries."""
+
+from __future__ import annotations
+
+import click
+import polars as pl
+
+from variosync.catalog import Dataset
+from variosync.ingest import IngestReport, describe_reject
+from variosync.model import TS
+
+
+def _iso(frame: pl.DataFrame) -> pl.DataFrame:
+    stamps = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    return frame.with_columns(
+        pl.col(n).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").str.replace(r"\.0+Z$|\.000000Z$", "Z")
+        for n in stamps
+    )
+
+
+def print_frame(frame: pl.DataFrame, max_rows: int = 40) -> None:
+    """Print a frame as a table (times in ISO 8601 UTC); long frames show head and tail."""
+    with pl.Config(
+        tbl_rows=max_rows,
+        tbl_cols=-1,
+        tbl_width_chars=200,
+        tbl_hide_column_data_types=True,
+        tbl_hide_dataframe_shape=True,
+        fmt_str_lengths=60,
+        tbl_formatting="ASCII_MARKDOWN",
+    ):
+        click.echo(_iso(frame) if frame.width else "(no columns)")
+    if frame.height > max_rows:
+        click.echo(f"({frame.height} rows)", err=True)
+
+
+def _time(value: object) -> str:
+    return "-" if value is None else str(value).replace("+00:00", "Z")
+
+
+def print_ingest(report: IngestReport) -> None:
+    """The ingest summary: rows, series, range, version, then the first rejects."""
+    click.echo(
+        f"{report.dataset}: wrote {report.rows_written} rows "
+        f"({report.inserted} new, {report.updated} replaced) from {report.rows_read} read "
+        f"in {len(report.files)} file(s); {report.series} series, "
+        f"{_time(report.start)} .. {_time(report.end)}; version {report.version}"
+    )
+    if report.rejected:
+        click.echo(f"rejected {report.rejected} row(s); first ones:", err=True)
+        for reject in report.rejects_sample[:10]:
+            click.echo(f"  {describe_reject(reject)}", err=True)
+
+
+def datasets_frame(datasets: list[Dataset]) -> pl.DataFrame:
+    """The datasets listing as a frame."""
+    return pl.DataFrame(
+        {
+            "name": [d.name for d in datasets],
+            "kind": [d.kind for d in datasets],
+            "rows": [d.row_count for d in datasets],
+            "series": [d.series_count for d in datasets],
+            "start": [d.start for d in datasets],
+            "end": [d.end for d in datasets],
+            "version": [d.version for d in datasets],
+        },
+        schema_overrides={"start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC")},
+    )
+
+
+__all__ = ["TS", "datasets_frame", "print_frame", "print_ingest"]

@@ -1,0 +1,107 @@
+"""The one exception tree of VarioSync.
+
+Every error a user can meet carries a message (what went wrong, where), an optional hint (how to
+fix it), a CLI exit code and an HTTP status. Front ends turn them into output; nothing else
+catches and hides them::
+
+    VarioSyncError                      exit 1   HTTP 500
+    ├── ConfigError                     exit 2   HTTP 500   bad settings or environment
+    ├── UsageError                      exit 2   HTTP 422   bad argument or option value
+    ├── NotFoundError                   exit 3   HTTP 404   unknown dataset, version, series
+    ├── ConflictError                   exit 4   HTTP 409   name taken, concurrent write lost
+    ├── InputError                      exit 5   HTTP 422   a file that cannot be ingested
+    │   ├── UnknownFormatError                              no reader recognises the bytes
+    │   ├── ReadError                                       a reader failed (truncated, corrupt)
+    │   ├── TimestampError                                  no usable time column
+    │   └── RejectedRowsError                               --strict and rows were rejected
+    └── StorageError                    exit 6   HTTP 503   the store or catalog failed
+"""
+
+from __future__ import annotations
+
+
+class VarioSyncError(Exception):
+    """Base class: a user-facing message plus an optional hint."""
+
+    exit_code = 1
+    http_status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(VarioSyncError):
+    """Settings or environment are unusable."""
+
+    exit_code = 2
+    code = "config_error"
+
+
+class UsageError(VarioSyncError):
+    """An argument or option value is invalid."""
+
+    exit_code = 2
+    http_status = 422
+    code = "invalid_parameter"
+
+
+class NotFoundError(VarioSyncError):
+    """A dataset, version or other named thing does not exist."""
+
+    exit_code = 3
+    http_status = 404
+    code = "not_found"
+
+
+class ConflictError(VarioSyncError):
+    """The request conflicts with the current state (a name taken, a write lost a race)."""
+
+    exit_code = 4
+    http_status = 409
+    code = "conflict"
+
+
+class InputError(VarioSyncError):
+    """A file or payload cannot be ingested."""
+
+    exit_code = 5
+    http_status = 422
+    code = "invalid_input"
+
+
+class UnknownFormatError(InputError):
+    """No reader recognises the file."""
+
+    code = "unknown_format"
+
+
+class ReadError(InputError):
+    """A reader recognised the format but could not read the file."""
+
+    code = "read_error"
+
+
+class TimestampError(InputError):
+    """No usable time column could be found or parsed."""
+
+    code = "timestamp_error"
+
+
+class RejectedRowsError(InputError):
+    """Rows were rejected and the caller asked for all-or-nothing (``--strict``)."""
+
+    code = "rejected_rows"
+
+
+class StorageError(VarioSyncError):
+    """The store or the catalog failed."""
+
+    exit_code = 6
+    http_status = 503
+    code = "storage_error"

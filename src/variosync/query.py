@@ -1,0 +1,206 @@
+"""Queries over a dataset scan: filter, pick fields, resample with aggregates, fill, latest, limit.
+
+Pure: takes and returns polars lazy frames; the store provides the scan.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+
+import polars as pl
+
+from variosync.errors import UsageError
+from variosync.model import SERIES, TS, Kind
+
+_DURATION = re.compile(r"^(\d+)(ns|us|ms|s|m|min|h|d|w|mo|q|y)$")
+
+
+class Agg(StrEnum):
+    """Aggregations a resample can apply."""
+
+    MEAN = "mean"
+    MIN = "min"
+    MAX = "max"
+    SUM = "sum"
+    COUNT = "count"
+    FIRST = "first"
+    LAST = "last"
+    MEDIAN = "median"
+    STD = "std"
+
+
+class Fill(StrEnum):
+    """How empty resample buckets are filled."""
+
+    NULL = "null"
+    PREVIOUS = "previous"
+    LINEAR = "linear"
+
+
+NUMERIC_ONLY = {Agg.MEAN, Agg.SUM, Agg.MEDIAN, Agg.STD}
+OHLCV_AGGS = {"open": Agg.FIRST, "high": Agg.MAX, "low": Agg.MIN, "close": Agg.LAST, "volume": Agg.SUM}
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query's parameters, validated by ``build``."""
+
+    series: tuple[str, ...] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    fields: tuple[str, ...] = ()
+    every: str | None = None
+    aggs: tuple[Agg, ...] = ()
+    fill: Fill | None = None
+    latest: bool = False
+    limit: int | None = None
+
+
+def parse_duration(text: str) -> str:
+    """A polars duration string from ``1h``, ``15min``, ``1d``…; UsageError if malformed."""
+    match = _DURATION.match(text.strip())
+    if not match or int(match.group(1)) == 0:
+        raise UsageError(
+            f"invalid interval {text!r}",
+            hint="use a number and a unit: 30s, 15m, 1h, 1d, 1w, 1mo, 1y",
+        )
+    unit = "m" if match.group(2) == "min" else match.group(2)
+    return f"{match.group(1)}{unit}"
+
+
+def parse_time(text: str, what: str = "time") -> datetime:
+    """A UTC datetime from ISO 8601 text (date or date-time; naive means UTC)."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(
+            f"invalid {what} {text!r}", hint="use ISO 8601: 2024-01-15 or 2024-01-15T09:30:00Z"
+        ) from None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _field_names(schema: pl.Schema) -> list[str]:
+    return [name for name in schema.names() if name not in (SERIES, TS)]
+
+
+def select_fields(schema: pl.Schema, wanted: tuple[str, ...]) -> list[str]:
+    """The fields to return: all, or the requested ones (UsageError naming unknown ones)."""
+    available = _field_names(schema)
+    if not wanted:
+        return available
+    unknown = [f for f in wanted if f not in available]
+    if unknown:
+        raise UsageError(
+            f"unknown field(s): {', '.join(unknown)}",
+            hint=f"available fields: {', '.join(available) or '(none)'}",
+        )
+    return list(wanted)
+
+
+def _agg_expr(name: str, agg: Agg) -> pl.Expr:
+    column = pl.col(name)
+    exprs = {
+        Agg.MEAN: column.mean(),
+        Agg.MIN: column.min(),
+        Agg.MAX: column.max(),
+        Agg.SUM: column.sum(),
+        Agg.COUNT: column.count(),
+        Agg.FIRST: column.drop_nulls().first(),
+        Agg.LAST: column.drop_nulls().last(),
+        Agg.MEDIAN: column.median(),
+        Agg.STD: column.std(),
+    }
+    return exprs[agg]
+
+
+def _resample_exprs(
+    schema: pl.Schema, fields: list[str], aggs: tuple[Agg, ...], kind: Kind, explicit: bool
+) -> list[pl.Expr]:
+    exprs: list[pl.Expr] = []
+    for name in fields:
+        numeric = schema[name].is_numeric()
+        if not aggs:
+            default = OHLCV_AGGS.get(name) if kind is Kind.OHLCV else None
+            agg = default or (Agg.MEAN if numeric else Agg.LAST)
+            exprs.append(_agg_expr(name, agg).alias(name))
+            continue
+        usable = [a for a in aggs if numeric or a not in NUMERIC_ONLY]
+        if not usable:
+            if explicit:
+                raise UsageError(
+                    f"field {name!r} holds text; {', '.join(aggs)} needs numbers",
+                    hint="use first, last, count, min or max, or pick numeric --fields",
+                )
+            continue
+        for agg in usable:
+            alias = name if len(aggs) == 1 else f"{name}_{agg}"
+            exprs.append(_agg_expr(name, agg).alias(alias))
+    return exprs
+
+
+def run(scan: pl.LazyFrame, query: Query, kind: Kind = Kind.GENERIC) -> pl.LazyFrame:
+    """Apply ``query`` to a dataset scan; the result is sorted by series and time."""
+    schema = scan.collect_schema()
+    fields = select_fields(schema, query.fields)
+    frame = scan
+    if query.series:
+        frame = frame.filter(pl.col(SERIES).is_in(list(query.series)))
+    if query.start is not None:
+        frame = frame.filter(pl.col(TS) >= query.start)
+    if query.end is not None:
+        frame = frame.filter(pl.col(TS) < query.end)
+    frame = frame.select(SERIES, TS, *fields)
+    if query.every:
+        every = parse_duration(query.every)
+        exprs = _resample_exprs(schema, fields, query.aggs, kind, bool(query.fields))
+        frame = (
+            frame.sort(SERIES, TS)
+            .group_by_dynamic(TS, every=every, group_by=SERIES, closed="left", label="left")
+            .agg(exprs)
+        )
+        if query.fill is not None:
+            frame = _fill(frame, every, query.fill)
+    elif query.fill is not None:
+        raise UsageError("--fill needs --every", hint="e.g. --every 1h --fill previous")
+    frame = frame.sort(SERIES, TS)
+    if query.latest:
+        frame = frame.group_by(SERIES, maintain_order=True).last()
+    if query.limit is not None:
+        if query.limit < 0:
+            raise UsageError(f"invalid limit {query.limit}", hint="use a number ≥ 0")
+        frame = frame.head(query.limit)
+    return frame
+
+
+def _fill(frame: pl.LazyFrame, every: str, fill: Fill) -> pl.LazyFrame:
+    """Insert the empty buckets between each series' first and last bucket, then fill them."""
+    grid = (
+        frame.group_by(SERIES)
+        .agg(pl.datetime_ranges(pl.col(TS).min(), pl.col(TS).max(), interval=every).alias(TS))
+        .explode(TS)
+    )
+    full = grid.join(frame, on=[SERIES, TS], how="left").sort(SERIES, TS)
+    values = [c for c in frame.collect_schema().names() if c not in (SERIES, TS)]
+    if fill is Fill.PREVIOUS:
+        return full.with_columns(pl.col(values).forward_fill().over(SERIES))
+    if fill is Fill.LINEAR:
+        numeric = [c for c in values if full.collect_schema()[c].is_numeric()]
+        return full.with_columns(
+            pl.col(numeric).cast(pl.Float64).interpolate_by(TS).over(SERIES)
+        )
+    return full
+
+
+def hourly_aggregates(scan: pl.LazyFrame, every: str) -> pl.LazyFrame:
+    """Points and distinct series per time bucket (the reference system's aggregates view)."""
+    return (
+        scan.select(SERIES, TS)
+        .sort(TS)
+        .group_by_dynamic(TS, every=parse_duration(every), closed="left", label="left")
+        .agg(pl.len().alias("points"), pl.col(SERIES).n_unique().alias("series"))
+    )

@@ -1,0 +1,237 @@
+"""The facade every front end calls: ``Variosync(settings)``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from variosync.catalog import Dataset, DatasetCatalog, Field, check, make_engine, upgrade
+from variosync.catalog.datasets import validate_name
+from variosync.errors import NotFoundError, UsageError
+from variosync.export import resolve_format, write_batches
+from variosync.formats.base import ReadOptions
+from variosync.ingest import REJECT_SAMPLE, IngestReport, stage_files
+from variosync.model import IngestOptions, Kind
+from variosync.query import Query, hourly_aggregates, run
+from variosync.settings import Settings
+from variosync.store import DeltaStore, VersionInfo
+
+EXPORT_BATCH_ROWS = 500_000
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset's catalog entry plus its version count."""
+
+    dataset: Dataset
+    versions: int
+
+
+class Variosync:
+    """Ingest, store, query and export time series — the Python API and the CLI's engine."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings()
+        home = self.settings.home
+        embedded = self.settings.database_url is None
+        if embedded or self.settings.store_url is None:
+            home.mkdir(parents=True, exist_ok=True)
+        self._engine = make_engine(self.settings.catalog_url)
+        if embedded:
+            upgrade(self._engine)
+        else:
+            check(self._engine)
+        self.catalog = DatasetCatalog(self._engine)
+        root = self.settings.store_root
+        lock_dir = home / "locks" if "://" not in root else None
+        self.store = DeltaStore(root, self.settings.storage_options(), lock_dir)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self._engine.dispose()
+
+    def __enter__(self) -> Variosync:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        dataset: str,
+        options: IngestOptions | None = None,
+    ) -> IngestReport:
+        """Read files into ``dataset`` (created if new) as one commit; returns the summary."""
+        options = options or IngestOptions()
+        validate_name(dataset)
+        existing_kind = self._existing_kind(dataset, options)
+        read_options = ReadOptions(batch_rows=self.settings.ingest_batch_rows, sheet=options.sheet)
+        staged = stage_files(
+            [Path(p) for p in paths],
+            options,
+            read_options,
+            self.settings.ingest_memory_bytes,
+            existing_kind,
+        )
+        with staged.staging as staging:
+            record = self.catalog.get_or_create(dataset, staged.kind.value)
+            files = ",".join(Path(f.path).name for f in staged.files)
+            result = self.store.upsert(
+                record.id,
+                staging.arrow_reader,
+                {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)},
+            )
+            self._refresh(record, staged.units)
+        return IngestReport(
+            dataset=dataset,
+            files=staged.files,
+            rows_read=staged.rows_read,
+            rows_written=staging.rows_out,
+            inserted=result.inserted,
+            updated=result.updated,
+            series=staging.series_out,
+            start=staging.start,
+            end=staging.end,
+            rejected=staged.rejected,
+            rejects_sample=staged.rejects.head(REJECT_SAMPLE).to_dicts(),
+            version=result.version,
+            kind=staged.kind.value,
+        )
+
+    def _existing_kind(self, dataset: str, options: IngestOptions) -> Kind | None:
+        try:
+            found = self.catalog.get(dataset)
+        except NotFoundError:
+            return None
+        if found.version < 0:
+            return None
+        kind = Kind(found.kind)
+        if options.kind is not None and options.kind is not kind:
+            raise UsageError(
+                f"dataset {dataset!r} is {kind.value}, not {options.kind.value}",
+                hint="ingest into a new dataset to use another kind",
+            )
+        return kind
+
+    def _refresh(self, record: Dataset, new_units: dict[str, str] | None = None) -> Dataset:
+        stats = self.store.stats(record.id)
+        units = {f.name: f.unit for f in record.fields if f.unit}
+        units.update(new_units or {})
+        fields = [
+            {"name": name, "dtype": dtype, "unit": units.get(name)}
+            for name, dtype in stats.schema.items()
+            if name not in ("series_id", "ts")
+        ]
+        return self.catalog.update(
+            record.id,
+            fields=fields,
+            row_count=stats.rows,
+            series_count=stats.series,
+            start=stats.start,
+            end=stats.end,
+            size_bytes=stats.size_bytes,
+            delta_version=stats.version,
+        )
+
+    # -- catalog --------------------------------------------------------------------------------
+
+    def datasets(self) -> list[Dataset]:
+        """All datasets."""
+        return self.catalog.list()
+
+    def info(self, name: str) -> DatasetInfo:
+        """A dataset's fields, units, series, range, rows, size and version count."""
+        record = self.catalog.get(name)
+        versions = len(self.store.history(record.id)) if record.version >= 0 else 0
+        return DatasetInfo(record, versions)
+
+    def series(self, name: str) -> list[str]:
+        """The series ids of a dataset."""
+        record = self.catalog.get(name)
+        if record.version < 0:
+            return []
+        frame = self.store.scan(record.id).select("series_id").unique().sort("series_id")
+        return frame.collect().get_column("series_id").to_list()
+
+    def delete(self, name: str) -> None:
+        """Remove a dataset: its catalog entry, then its stored data."""
+        record = self.catalog.get(name)
+        self.catalog.delete(record.id)
+        self.store.drop(record.id)
+
+    def history(self, name: str) -> list[VersionInfo]:
+        """The dataset's versions, newest first."""
+        record = self.catalog.get(name)
+        if record.version < 0:
+            return []
+        return self.store.history(record.id)
+
+    def restore(self, name: str, version: int) -> Dataset:
+        """Make an old version current again (as a new version)."""
+        record = self.catalog.get(name)
+        self._require_data(record)
+        self.store.restore(record.id, version, {"operation": "restore", "to": str(version)})
+        return self._refresh(record)
+
+    def optimize(self, name: str) -> dict[str, Any]:
+        """Compact small files and checkpoint the log."""
+        record = self.catalog.get(name)
+        self._require_data(record)
+        metrics = self.store.optimize(record.id, {"operation": "optimize"})
+        self._refresh(record)
+        return metrics
+
+    @staticmethod
+    def _require_data(record: Dataset) -> None:
+        if record.version < 0:
+            raise UsageError(f"dataset {record.name!r} holds no data yet")
+
+    # -- query and export -----------------------------------------------------------------------
+
+    def scan(self, name: str, as_of: int | None = None) -> pl.LazyFrame:
+        """A lazy frame over the dataset (optionally as of an old version)."""
+        record = self.catalog.get(name)
+        self._require_data(record)
+        return self.store.scan(record.id, as_of)
+
+    def query_lazy(self, name: str, query: Query, as_of: int | None = None) -> pl.LazyFrame:
+        """The query as a lazy frame (to stream or collect)."""
+        record = self.catalog.get(name)
+        return run(self.scan(name, as_of), query, Kind(record.kind))
+
+    def query(self, name: str, query: Query | None = None, as_of: int | None = None) -> pl.DataFrame:
+        """Run a query and collect the result."""
+        return self.query_lazy(name, query or Query(), as_of).collect()
+
+    def aggregates(self, name: str, every: str = "1h", as_of: int | None = None) -> pl.DataFrame:
+        """Points and distinct series per time bucket."""
+        return hourly_aggregates(self.scan(name, as_of), every).collect()
+
+    def export(
+        self,
+        name: str,
+        output: str | Path,
+        fmt: str | None = None,
+        compression: str | None = None,
+        query: Query | None = None,
+        as_of: int | None = None,
+    ) -> int:
+        """Write the dataset (or a query of it) to a file; returns the rows written."""
+        path = Path(output)
+        fmt, compression = resolve_format(path, fmt, compression)
+        frame = self.query_lazy(name, query or Query(), as_of)
+        return write_batches(_batches(frame), path, fmt, compression)
+
+
+def _batches(frame: pl.LazyFrame) -> Iterator[pl.DataFrame]:
+    yield from frame.collect_batches(chunk_size=EXPORT_BATCH_ROWS)
+
+
+__all__ = ["DatasetInfo", "Field", "Variosync"]

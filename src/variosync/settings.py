@@ -1,0 +1,118 @@
+"""The one settings object, built at the entry point and passed down.
+
+Names are ``VARIOSYNC_*`` plus the names the reference system's users already have in their
+environments (``DATABASE_URL``, ``AWS_*``, ``WASABI_*``). Nothing here connects to anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
+
+
+class Settings(BaseSettings):
+    """Everything VarioSync can be configured with."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    home: Path = Field(
+        default_factory=lambda: Path.home() / ".variosync",
+        validation_alias=_env("VARIOSYNC_HOME", "home"),
+        description="Folder of the embedded catalog (SQLite) and the local Delta store.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=_env("VARIOSYNC_DATABASE_URL", "DATABASE_URL", "database_url"),
+        description="Catalog database; default: SQLite file in the home folder.",
+    )
+    store_url: str | None = Field(
+        default=None,
+        validation_alias=_env("VARIOSYNC_STORE_URL", "store_url"),
+        description="Where Delta tables live: a folder or s3://bucket/prefix; default: home/store.",
+    )
+    s3_bucket: str | None = Field(
+        default=None,
+        validation_alias=_env("AWS_BUCKET_NAME", "WASABI_BUCKET", "s3_bucket"),
+        description="S3 bucket used when no store URL is given.",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        validation_alias=_env("AWS_ENDPOINT_URL", "WASABI_ENDPOINT", "s3_endpoint_url"),
+        description="S3-compatible endpoint (Wasabi, R2, MinIO, Supabase Storage).",
+    )
+    s3_region: str = Field(
+        default="us-east-1",
+        validation_alias=_env("AWS_REGION", "AWS_DEFAULT_REGION", "WASABI_REGION", "s3_region"),
+    )
+    s3_access_key_id: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("AWS_ACCESS_KEY_ID", "WASABI_ACCESS_KEY", "s3_access_key_id"),
+    )
+    s3_secret_access_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env(
+            "AWS_SECRET_ACCESS_KEY", "WASABI_SECRET_KEY", "s3_secret_access_key"
+        ),
+    )
+    s3_allow_http: bool = Field(
+        default=False,
+        validation_alias=_env("VARIOSYNC_S3_ALLOW_HTTP", "s3_allow_http"),
+        description="Allow a plain-HTTP endpoint (local MinIO or test servers).",
+    )
+    ingest_batch_rows: int = Field(
+        default=1_000_000,
+        ge=1_000,
+        validation_alias=_env("VARIOSYNC_INGEST_BATCH_ROWS", "ingest_batch_rows"),
+        description="Rows per batch when a file is read in pieces.",
+    )
+    ingest_memory_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=0,
+        validation_alias=_env("VARIOSYNC_INGEST_MEMORY_BYTES", "ingest_memory_bytes"),
+        description="Files up to this size are ingested in memory; larger ones are staged on disk.",
+    )
+
+    @property
+    def catalog_url(self) -> str:
+        """The SQLAlchemy URL of the catalog."""
+        if self.database_url:
+            url = self.database_url
+            if url.startswith("postgres://"):
+                url = "postgresql://" + url.removeprefix("postgres://")
+            if url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return f"sqlite:///{self.home / 'catalog.sqlite'}"
+
+    @property
+    def store_root(self) -> str:
+        """Root URI of the Delta store (a local path or an s3:// URI)."""
+        if self.store_url:
+            return self.store_url.rstrip("/")
+        if self.s3_bucket:
+            return f"s3://{self.s3_bucket}/variosync"
+        return str(self.home / "store")
+
+    def storage_options(self) -> dict[str, str]:
+        """Object-store options for deltalake; empty for a local store."""
+        if not self.store_root.startswith("s3://"):
+            return {}
+        options: dict[str, Any] = {"AWS_REGION": self.s3_region}
+        if self.s3_endpoint_url:
+            options["AWS_ENDPOINT_URL"] = self.s3_endpoint_url
+        if self.s3_access_key_id:
+            options["AWS_ACCESS_KEY_ID"] = self.s3_access_key_id.get_secret_value()
+        if self.s3_secret_access_key:
+            options["AWS_SECRET_ACCESS_KEY"] = self.s3_secret_access_key.get_secret_value()
+        if self.s3_allow_http or (self.s3_endpoint_url or "").startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"
+        # Conditional PUT makes concurrent Delta commits safe on S3 without a lock service.
+        options["conditional_put"] = "etag"
+        return {k: str(v) for k, v in options.items()}

@@ -1,0 +1,165 @@
+"""Collects canonical batches of one ingest and hands them back deduplicated and sorted.
+
+Small inputs stay in memory. Once the batches pass a memory budget they are spilled to Parquet
+files in hash buckets of ``series_id`` on local disk, and read back one bucket at a time, so a
+file larger than memory is deduplicated with memory bounded by the size of one bucket.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+from variosync.model import KEY, SERIES, TS
+
+_BUCKETS = 32
+_ORDER = "__order"
+
+
+class Staging:
+    """Accumulates batches; ``frames()`` yields them deduplicated (last wins) and sorted."""
+
+    def __init__(self, memory_bytes: int, spill_dir: Path | None = None) -> None:
+        self._budget = memory_bytes
+        self._spill_parent = spill_dir
+        self._frames: list[pl.DataFrame] = []
+        self._in_memory = 0
+        self._spill: Path | None = None
+        self._parts = 0
+        self._order = 0
+        self.schema: pl.Schema | None = None
+        self.rows_in = 0
+        self.rows_out = 0
+        self.series_out = 0
+        self.start: datetime | None = None
+        self.end: datetime | None = None
+
+    def add(self, frame: pl.DataFrame) -> None:
+        """Take one canonical batch."""
+        if frame.height == 0:
+            if self.schema is None:
+                self.schema = frame.schema
+            return
+        self._merge_schema(frame)
+        frame = frame.with_columns(
+            pl.int_range(self._order, self._order + frame.height, dtype=pl.Int64).alias(_ORDER)
+        )
+        self._order += frame.height
+        self.rows_in += frame.height
+        if self._spill is None:
+            self._frames.append(frame)
+            self._in_memory += frame.estimated_size()
+            if self._in_memory > self._budget:
+                self._start_spill()
+        else:
+            self._write_buckets(frame)
+
+    def _merge_schema(self, frame: pl.DataFrame) -> None:
+        if self.schema is None:
+            self.schema = frame.schema
+            return
+        merged = dict(self.schema)
+        for name, dtype in frame.schema.items():
+            merged.setdefault(name, dtype)
+        self.schema = pl.Schema(merged)
+
+    def _start_spill(self) -> None:
+        self._spill = Path(tempfile.mkdtemp(prefix="variosync-stage-", dir=self._spill_parent))
+        frames, self._frames, self._in_memory = self._frames, [], 0
+        for frame in frames:
+            self._write_buckets(frame)
+
+    def _write_buckets(self, frame: pl.DataFrame) -> None:
+        assert self._spill is not None
+        bucket = pl.col(SERIES).hash(seed=7) % _BUCKETS
+        for (key,), part in frame.with_columns(bucket.alias("__b")).partition_by(
+            "__b", as_dict=True, include_key=False
+        ).items():
+            folder = self._spill / f"b{key}"
+            folder.mkdir(exist_ok=True)
+            part.write_parquet(folder / f"{self._parts:08d}.parquet", compression="lz4")
+            self._parts += 1
+
+    @property
+    def spilled(self) -> bool:
+        """Whether the batches went to disk."""
+        return self._spill is not None
+
+    def _conform(self, frame: pl.DataFrame) -> pl.DataFrame:
+        assert self.schema is not None
+        missing = [
+            pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in self.schema.items()
+            if name not in frame.columns
+        ]
+        return frame.with_columns(missing).select([*self.schema.names(), _ORDER])
+
+    def frames(self) -> Iterator[pl.DataFrame]:
+        """Yield the staged rows: one row per key (the last one seen), sorted by key.
+
+        Buckets hold disjoint series, so the counters summed over them are exact.
+        """
+        self.rows_out = self.series_out = 0
+        self.start = self.end = None
+        for frame in self._groups():
+            done = self._finish(frame)
+            self._count(done)
+            yield done
+
+    def _groups(self) -> Iterator[pl.DataFrame]:
+        if self._spill is None:
+            if self._frames:
+                yield pl.concat([self._conform(f) for f in self._frames])
+            return
+        for folder in sorted(self._spill.iterdir()):
+            yield pl.concat([self._conform(pl.read_parquet(p)) for p in sorted(folder.iterdir())])
+
+    def _count(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0:
+            return
+        series, start, end = frame.select(
+            pl.col(SERIES).n_unique(), pl.col(TS).min(), pl.col(TS).max()
+        ).row(0)
+        self.rows_out += frame.height
+        self.series_out += int(series)
+        self.start = start if self.start is None else min(self.start, start)
+        self.end = end if self.end is None else max(self.end, end)
+
+    @staticmethod
+    def _finish(frame: pl.DataFrame) -> pl.DataFrame:
+        return (
+            frame.sort(_ORDER)
+            .unique(subset=list(KEY), keep="last", maintain_order=False)
+            .sort([SERIES, TS])
+            .drop(_ORDER)
+        )
+
+    def arrow_reader(self) -> pa.RecordBatchReader:
+        """The staged rows as one Arrow stream (for a single Delta commit)."""
+        assert self.schema is not None
+        schema = pl.DataFrame(schema=self.schema).to_arrow().schema
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            for frame in self.frames():
+                yield from frame.to_arrow().cast(schema).to_batches(max_chunksize=1_000_000)
+
+        return pa.RecordBatchReader.from_batches(schema, batches())
+
+    def close(self) -> None:
+        """Remove spilled files."""
+        self._frames = []
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = None
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
