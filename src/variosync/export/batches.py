@@ -36,7 +36,7 @@ def frames(batches: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
                 raise VarioSyncError(
                     f"export batches disagree on columns: {batch.columns} after {schema.names()}"
                 )
-            batch = batch.cast(dict(schema))
+            batch = batch.cast(schema)
         yield batch
     if schema is None:
         yield EMPTY

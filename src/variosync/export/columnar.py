@@ -16,7 +16,8 @@ def _tables(batches: Iterable[pl.DataFrame]) -> Iterator[Any]:
     """Yield each batch as an Arrow table that shares the first batch's schema."""
     schema: Any = None
     for batch in frames(batches):
-        table = batch.to_arrow()
+        # One contiguous chunk per batch: one record batch (and one compressed block) per batch.
+        table = batch.rechunk().to_arrow()
         if schema is None:
             schema = table.schema
         elif table.schema != schema:

@@ -39,7 +39,10 @@ def period(batch: pl.DataFrame) -> str:
 def _columns(fields: list[str]) -> list[pl.Expr]:
     """The value columns after ``<TIME>``: stooq's OHLCV block, or each field upper-cased."""
     if set(fields) == set(OHLCV_FIELDS):
-        values = [pl.col(name).alias(header) for name, header in zip(OHLCV_FIELDS, OHLCV_HEADERS)]
+        values = [
+            pl.col(name).alias(header)
+            for name, header in zip(OHLCV_FIELDS, OHLCV_HEADERS, strict=True)
+        ]
         return [*values, pl.lit(0).alias("<OPENINT>")]
     headers = [f"<{name.upper()}>" for name in fields]
     if len(set(headers)) < len(headers):
@@ -47,7 +50,7 @@ def _columns(fields: list[str]) -> list[pl.Expr]:
             f"fields {fields} collide once upper-cased for the stooq header",
             hint="rename the fields, or export as csv",
         )
-    return [pl.col(name).alias(header) for name, header in zip(fields, headers)]
+    return [pl.col(name).alias(header) for name, header in zip(fields, headers, strict=True)]
 
 
 def write_stooq(batches: Iterable[pl.DataFrame], out: BinaryIO) -> int:

@@ -1,4 +1,4 @@
-"""Compressed files: recognise the compression, peek at the payload, unwrap it once to a temp file."""
+"""Compressed files: recognise the compression, peek at the payload, unwrap it once to a file."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from typing import BinaryIO, Final, Protocol
 import zstandard
 
 from variosync.errors import ReadError
-from variosync.formats.batches import LIBRARY_ERRORS, reason
+from variosync.formats.batches import LIBRARY_ERRORS, read_error
 from variosync.formats.sniff import (
     BZIP2_MAGIC,
     EMPTY_ZIP_MAGIC,
@@ -30,7 +30,14 @@ from variosync.formats.sniff import (
 COMPRESSIONS: Final = ("gz", "bz2", "xz", "zst", "zip")
 """The compressions unwrapped (once) before a reader sees the payload."""
 
-EXTENSIONS: Final = {"gz": "gz", "bz2": "bz2", "xz": "xz", "zst": "zst", "zstd": "zst", "zip": "zip"}
+EXTENSIONS: Final = {
+    "gz": "gz",
+    "bz2": "bz2",
+    "xz": "xz",
+    "zst": "zst",
+    "zstd": "zst",
+    "zip": "zip",
+}
 """File extension -> compression."""
 
 _NAMES: Final = {"gz": "gzip", "bz2": "bzip2", "xz": "xz", "zst": "zstd", "zip": "zip"}
@@ -51,7 +58,7 @@ def compression_from_name(name: str) -> tuple[str | None, str]:
 
 
 def compression_from_content(path: Path, head: bytes) -> str | None:
-    """The compression whose magic bytes start ``head``; a zip holding a workbook is no compression."""
+    """The compression whose magic starts ``head``; a zip holding a workbook is no compression."""
     if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         return None if _is_workbook(path) else "zip"
     magics = {GZIP_MAGIC: "gz", BZIP2_MAGIC: "bz2", XZ_MAGIC: "xz", ZSTD_MAGIC: "zst"}
@@ -91,7 +98,8 @@ def _open_payload(
         if compression == "zip":
             archive = stack.enter_context(zipfile.ZipFile(path))
             member = _single_member(path, archive)
-            name = PurePosixPath(member.filename).name
+            name = PurePosixPath(member.filename.replace("\\", "/")).name
+            name = name if name not in ("", ".", "..") else "payload"
             return name, stack.enter_context(archive.open(member))
         raw = stack.enter_context(path.open("rb"))
         if compression == "gz":
@@ -128,11 +136,7 @@ def _is_workbook(path: Path) -> bool:
 
 
 def _error(path: Path, compression: str, exc: BaseException) -> ReadError:
-    kind = _NAMES[compression]
-    return ReadError(
-        f"{path.name}: not a valid {kind} file ({reason(exc)})",
-        hint=f"check that the {kind} file is complete; download or compress it again",
-    )
+    return read_error(path, f"{_NAMES[compression]} file", exc)
 
 
 class _ZstdReader:

@@ -14,7 +14,7 @@ import polars as pl
 import pyarrow as pa
 import zstandard
 
-from variosync.errors import ReadError
+from variosync.errors import ReadError, UsageError
 
 T = TypeVar("T")
 
@@ -44,6 +44,11 @@ def reason(exc: BaseException) -> str:
 
 def read_error(path: Path, what: str, exc: BaseException) -> ReadError:
     """A ReadError saying ``path`` is not readable as ``what``, with the library's reason."""
+    if isinstance(exc, OSError) and exc.errno is not None:  # the disk or the OS, not the bytes
+        return ReadError(
+            f"{path.name}: cannot be read or unpacked ({exc.strerror or reason(exc)})",
+            hint="check the file's permissions and the free space of the temp folder",
+        )
     return ReadError(
         f"{path.name}: not a valid {what} ({reason(exc)})",
         hint=f"check that the file is a complete {what}; re-export it if it was cut short",
@@ -70,8 +75,17 @@ def call_guarded(path: Path, what: str, action: Callable[[], T]) -> T:
         raise read_error(path, what, exc) from exc
 
 
+def check_batch_rows(rows: int) -> None:
+    """Refuse a batch size below one row."""
+    if rows < 1:
+        raise UsageError(
+            f"batch_rows must be at least 1, got {rows}", hint="use the default of 1,000,000"
+        )
+
+
 def rebatch(frames: Iterable[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
     """Regroup ``frames`` into batches of exactly ``rows`` rows (the last may be shorter)."""
+    check_batch_rows(rows)
     pending: list[pl.DataFrame] = []
     held = 0
     for frame in frames:
@@ -89,5 +103,6 @@ def rebatch(frames: Iterable[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]
 
 def sliced(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
     """Cut one in-memory frame into batches of ``rows`` rows."""
+    check_batch_rows(rows)
     for start in range(0, frame.height, rows):
         yield frame.slice(start, rows)

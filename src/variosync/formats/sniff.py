@@ -48,7 +48,7 @@ def is_parquet(head: bytes) -> bool:
 
 
 def is_arrow(head: bytes) -> bool:
-    """Whether ``head`` starts an Arrow IPC file or stream (a stream with its continuation marker)."""
+    """Whether ``head`` starts an Arrow IPC file, or a stream with its continuation marker."""
     if head.startswith(ARROW_FILE_MAGIC):
         return True
     if not head.startswith(ARROW_STREAM_MARKER) or len(head) < 8:

@@ -124,7 +124,7 @@ class Staging:
         if frame.height == 0:
             return
         series, start, end = frame.select(
-            pl.col(SERIES).n_unique(), pl.col(TS).min(), pl.col(TS).max()
+            pl.col(SERIES).n_unique(), pl.col(TS).min().alias("start"), pl.col(TS).max().alias("end")
         ).row(0)
         self.rows_out += frame.height
         self.series_out += int(series)
