@@ -106,9 +106,13 @@ def _read_file(
             raise InputError(
                 f"{path.name}: no data rows", hint="the file is empty or holds only a header"
             )
-        frame = pl.concat(
-            [r.select(list(_REJECT_SCHEMA)).cast(_REJECT_SCHEMA) for r in rejects]  # type: ignore[arg-type]
-        ) if rejects else pl.DataFrame(schema=_REJECT_SCHEMA)
+        frame = (
+            pl.concat(
+                [r.select(list(_REJECT_SCHEMA)).cast(_REJECT_SCHEMA) for r in rejects]  # type: ignore[arg-type]
+            )
+            if rejects
+            else pl.DataFrame(schema=_REJECT_SCHEMA)
+        )
         return (
             FileResult(str(path), source.format, offset, rejected_rows),
             frame,

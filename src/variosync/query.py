@@ -41,7 +41,13 @@ class Fill(StrEnum):
 
 
 NUMERIC_ONLY = {Agg.MEAN, Agg.SUM, Agg.MEDIAN, Agg.STD}
-OHLCV_AGGS = {"open": Agg.FIRST, "high": Agg.MAX, "low": Agg.MIN, "close": Agg.LAST, "volume": Agg.SUM}
+OHLCV_AGGS = {
+    "open": Agg.FIRST,
+    "high": Agg.MAX,
+    "low": Agg.MIN,
+    "close": Agg.LAST,
+    "volume": Agg.SUM,
+}
 
 
 @dataclass(frozen=True)
@@ -190,9 +196,7 @@ def _fill(frame: pl.LazyFrame, every: str, fill: Fill) -> pl.LazyFrame:
         return full.with_columns(pl.col(values).forward_fill().over(SERIES))
     if fill is Fill.LINEAR:
         numeric = [c for c in values if full.collect_schema()[c].is_numeric()]
-        return full.with_columns(
-            pl.col(numeric).cast(pl.Float64).interpolate_by(TS).over(SERIES)
-        )
+        return full.with_columns(pl.col(numeric).cast(pl.Float64).interpolate_by(TS).over(SERIES))
     return full
 
 

@@ -206,7 +206,9 @@ class Variosync:
         record = self.catalog.get(name)
         return run(self.scan(name, as_of), query, Kind(record.kind))
 
-    def query(self, name: str, query: Query | None = None, as_of: int | None = None) -> pl.DataFrame:
+    def query(
+        self, name: str, query: Query | None = None, as_of: int | None = None
+    ) -> pl.DataFrame:
         """Run a query and collect the result."""
         return self.query_lazy(name, query or Query(), as_of).collect()
 

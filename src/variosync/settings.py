@@ -57,9 +57,7 @@ class Settings(BaseSettings):
     )
     s3_secret_access_key: SecretStr | None = Field(
         default=None,
-        validation_alias=_env(
-            "AWS_SECRET_ACCESS_KEY", "WASABI_SECRET_KEY", "s3_secret_access_key"
-        ),
+        validation_alias=_env("AWS_SECRET_ACCESS_KEY", "WASABI_SECRET_KEY", "s3_secret_access_key"),
     )
     s3_allow_http: bool = Field(
         default=False,

@@ -15,7 +15,7 @@ from variosync.cli import manage
 from variosync.cli.context import echo_err, open_service, reports_errors, to_json_value
 from variosync.cli.render import print_frame, print_ingest
 from variosync.errors import UsageError
-from variosync.export import write_stream
+from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
 from variosync.query import Agg, Fill, Query, parse_time
 
@@ -111,7 +111,9 @@ def build_query(
     valid = [a.value for a in Agg]
     unknown = [a for a in aggs if a not in valid]
     if unknown:
-        raise UsageError(f"unknown aggregate(s): {', '.join(unknown)}", hint=f"use {', '.join(valid)}")
+        raise UsageError(
+            f"unknown aggregate(s): {', '.join(unknown)}", hint=f"use {', '.join(valid)}"
+        )
     if aggs and not every:
         raise UsageError("--agg needs --every", hint="e.g. --every 1h --agg mean,max")
     return Query(
@@ -136,8 +138,12 @@ def query_options(func: click.decorators.FC) -> click.decorators.FC:
             click.option("--end", help="Last time (exclusive), ISO 8601."),
             click.option("--fields", help="Comma-separated fields (default: all)."),
             click.option("--every", help="Resample to buckets: 1m, 15m, 1h, 1d, 1w, 1mo."),
-            click.option("--agg", help="Aggregates with --every: " + ",".join(a.value for a in Agg)),
-            click.option("--fill", type=click.Choice([f.value for f in Fill]), help="Fill empty buckets."),
+            click.option(
+                "--agg", help="Aggregates with --every: " + ",".join(a.value for a in Agg)
+            ),
+            click.option(
+                "--fill", type=click.Choice([f.value for f in Fill]), help="Fill empty buckets."
+            ),
             click.option("--latest", is_flag=True, help="Only the latest point of each series."),
             click.option("--limit", type=click.IntRange(min=0), help="At most this many rows."),
             click.option("--as-of", type=click.IntRange(min=0), help="Read an old version."),
@@ -150,8 +156,12 @@ def query_options(func: click.decorators.FC) -> click.decorators.FC:
 @cli.command()
 @click.argument("name")
 @query_options
-@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@click.option(
+    "--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table", show_default=True
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file."
+)
 @click.pass_context
 @reports_errors
 def query(
@@ -195,7 +205,9 @@ def query(
 @click.argument("name")
 @click.option("--every", default="1h", show_default=True, help="Bucket width: 15m, 1h, 1d…")
 @click.option("--as-of", type=click.IntRange(min=0), help="Read an old version.")
-@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS[:4]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(QUERY_FORMATS[:4]), default="table", show_default=True
+)
 @click.pass_context
 @reports_errors
 def aggregates(ctx: click.Context, name: str, every: str, as_of: int | None, fmt: str) -> None:
@@ -213,8 +225,17 @@ def aggregates(ctx: click.Context, name: str, every: str, as_of: int | None, fmt
 @cli.command()
 @click.argument("name")
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", help="csv, tsv, json, jsonl, parquet, arrow, feather, xlsx, stooq, lineprotocol (default: from OUTPUT).")
-@click.option("--compression", help="gz, bz2, xz, zst or zip (default: from OUTPUT).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(list(EXPORT_FORMATS)),
+    help="File format (default: from OUTPUT's extension).",
+)
+@click.option(
+    "--compression",
+    type=click.Choice(list(COMPRESSIONS)),
+    help="Compression (default: from OUTPUT's extension).",
+)
 @query_options
 @click.pass_context
 @reports_errors

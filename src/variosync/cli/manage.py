@@ -192,9 +192,7 @@ def demo(ctx: click.Context) -> None:
         from variosync.query import Agg, Query
 
         print_frame(
-            service.query(
-                "sensors", Query(fields=("temperature",), every="1h", aggs=(Agg.MEAN,))
-            )
+            service.query("sensors", Query(fields=("temperature",), every="1h", aggs=(Agg.MEAN,)))
         )
 
 

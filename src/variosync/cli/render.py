@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 import polars as pl
 
 from variosync.catalog import Dataset
 from variosync.ingest import IngestReport, describe_reject
-from variosync.model import TS
 
 
 def _iso(frame: pl.DataFrame) -> pl.DataFrame:
@@ -34,8 +35,8 @@ def print_frame(frame: pl.DataFrame, max_rows: int = 40) -> None:
         click.echo(f"({frame.height} rows)", err=True)
 
 
-def _time(value: object) -> str:
-    return "-" if value is None else str(value).replace("+00:00", "Z")
+def _time(value: datetime | None) -> str:
+    return "-" if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 def print_ingest(report: IngestReport) -> None:
@@ -66,6 +67,3 @@ def datasets_frame(datasets: list[Dataset]) -> pl.DataFrame:
         },
         schema_overrides={"start": pl.Datetime("us", "UTC"), "end": pl.Datetime("us", "UTC")},
     )
-
-
-__all__ = ["TS", "datasets_frame", "print_frame", "print_ingest"]

@@ -30,7 +30,7 @@ FieldValue = int | float | bool | str
 
 _TRUE: Final = frozenset(("t", "T", "true", "True", "TRUE"))
 _FALSE: Final = frozenset(("f", "F", "false", "False", "FALSE"))
-_KEY_ESCAPE = re.compile(r"\\([,= ])")
+_KEY_ESCAPE = re.compile(r"\\([,= \\])")
 _STRING_ESCAPE = re.compile(r'\\(["\\])')
 _INT64_MAX: Final = 2**63 - 1
 

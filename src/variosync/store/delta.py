@@ -119,9 +119,7 @@ class DeltaStore:
         with file_lock(self._lock_dir / f"{table_id}.lock"):
             yield
 
-    def upsert(
-        self, table_id: str, source: ReaderFactory, metadata: dict[str, str]
-    ) -> WriteResult:
+    def upsert(self, table_id: str, source: ReaderFactory, metadata: dict[str, str]) -> WriteResult:
         """Write ``source`` as one commit: new keys inserted, existing keys replaced.
 
         ``source`` is called again on a retry after a concurrent commit won the race.
@@ -160,7 +158,7 @@ class DeltaStore:
             table = self._open(table_id)
             return WriteResult(table.version(), _count(table), 0)
         table = self._open(table_id)
-        existing = pa.schema(table.schema().to_arrow())  # type: ignore[arg-type]
+        existing = pa.schema(table.schema().to_arrow())
         casts = plan_casts(reader.schema, existing)
         schema = pa.schema([casts.get(f.name, f) for f in reader.schema])
         failure: list[VarioSyncError] = []
@@ -281,7 +279,10 @@ class DeltaStore:
                 .row(0, named=True)
             )
             series, start, end = int(agg["series"]), agg["start"], agg["end"]
-        schema = {name: str(dtype) for name, dtype in self.scan(table_id, table.version()).collect_schema().items()}
+        schema = {
+            name: str(dtype)
+            for name, dtype in self.scan(table_id, table.version()).collect_schema().items()
+        }
         return TableStats(table.version(), rows, series, start, end, size, actions.num_rows, schema)
 
     def drop(self, table_id: str) -> None:

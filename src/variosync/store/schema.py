@@ -36,20 +36,15 @@ def plan_casts(incoming: pa.Schema, existing: pa.Schema) -> dict[str, pa.Field]:
         source = incoming_field.type
         if source.equals(target):
             continue
-        numeric_ok = (_is_int(source) or _is_float(source)) and (
-            _is_int(target) or _is_float(target)
-        )
-        if numeric_ok or _is_text(target) or (_is_text(source) and _is_text(target)):
-            casts[name] = pa.field(name, target)
-        elif pa.types.is_timestamp(source) and pa.types.is_timestamp(target):
-            casts[name] = pa.field(name, target)
-        elif pa.types.is_null(source):
+        numeric = (_is_int(source) or _is_float(source)) and (_is_int(target) or _is_float(target))
+        both_times = pa.types.is_timestamp(source) and pa.types.is_timestamp(target)
+        if numeric or both_times or _is_text(target) or pa.types.is_null(source):
             casts[name] = pa.field(name, target)
         else:
             raise ConflictError(
                 f"field {name!r} is stored as {target} but this file has {source} values",
-                hint=f"ingest into a new dataset, or leave the field out with --fields "
-                f"(or rename the column in the file)",
+                hint="ingest into a new dataset, or leave the field out with --fields "
+                "(or rename the column in the file)",
             )
     return casts
 

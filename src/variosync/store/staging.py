@@ -29,7 +29,7 @@ class Staging:
         self._budget = memory_bytes
         self._spill_parent = spill_dir
         self._frames: list[pl.DataFrame] = []
-        self._in_memory = 0
+        self._in_memory: float = 0.0
         self._spill: Path | None = None
         self._parts = 0
         self._order = 0
@@ -71,16 +71,18 @@ class Staging:
 
     def _start_spill(self) -> None:
         self._spill = Path(tempfile.mkdtemp(prefix="variosync-stage-", dir=self._spill_parent))
-        frames, self._frames, self._in_memory = self._frames, [], 0
+        frames, self._frames, self._in_memory = self._frames, [], 0.0
         for frame in frames:
             self._write_buckets(frame)
 
     def _write_buckets(self, frame: pl.DataFrame) -> None:
         assert self._spill is not None
         bucket = pl.col(SERIES).hash(seed=7) % _BUCKETS
-        for (key,), part in frame.with_columns(bucket.alias("__b")).partition_by(
-            "__b", as_dict=True, include_key=False
-        ).items():
+        for (key,), part in (
+            frame.with_columns(bucket.alias("__b"))
+            .partition_by("__b", as_dict=True, include_key=False)
+            .items()
+        ):
             folder = self._spill / f"b{key}"
             folder.mkdir(exist_ok=True)
             part.write_parquet(folder / f"{self._parts:08d}.parquet", compression="lz4")
@@ -124,7 +126,9 @@ class Staging:
         if frame.height == 0:
             return
         series, start, end = frame.select(
-            pl.col(SERIES).n_unique(), pl.col(TS).min().alias("start"), pl.col(TS).max().alias("end")
+            pl.col(SERIES).n_unique(),
+            pl.col(TS).min().alias("start"),
+            pl.col(TS).max().alias("end"),
         ).row(0)
         self.rows_out += frame.height
         self.series_out += int(series)
