@@ -87,6 +87,21 @@ def _read_file(
     staging: Staging,
     kind: Kind | None,
 ) -> tuple[FileResult, pl.DataFrame, Kind, dict[str, str]]:
+    try:
+        return _read_source(path, options, read_options, staging, kind)
+    except InputError as error:
+        if path.name in error.message:
+            raise
+        raise type(error)(f"{path.name}: {error.message}", hint=error.hint) from error
+
+
+def _read_source(
+    path: Path,
+    options: IngestOptions,
+    read_options: ReadOptions,
+    staging: Staging,
+    kind: Kind | None,
+) -> tuple[FileResult, pl.DataFrame, Kind, dict[str, str]]:
     effective = options if options.kind is not None or kind is None else _with_kind(options, kind)
     with open_source(path, read_options) as source:
         plan = None

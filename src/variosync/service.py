@@ -41,10 +41,14 @@ class Variosync:
         if embedded or self.settings.store_url is None:
             home.mkdir(parents=True, exist_ok=True)
         self._engine = make_engine(self.settings.catalog_url)
-        if embedded:
-            upgrade(self._engine)
-        else:
-            check(self._engine)
+        try:
+            if embedded:
+                upgrade(self._engine)
+            else:
+                check(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
         self.catalog = DatasetCatalog(self._engine)
         root = self.settings.store_root
         lock_dir = home / "locks" if "://" not in root else None

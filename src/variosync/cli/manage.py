@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import tempfile
 from dataclasses import asdict
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -58,13 +59,17 @@ def info(ctx: click.Context, name: str, as_json: bool) -> None:
         f"dataset   {d.name} ({d.kind})",
         f"rows      {d.row_count}",
         f"series    {d.series_count}: {', '.join(series[:10])}{' …' if len(series) > 10 else ''}",
-        f"range     {d.start} .. {d.end}".replace("+00:00", "Z"),
+        f"range     {_iso(d.start)} .. {_iso(d.end)}",
         f"version   {d.version} ({found.versions} versions)",
         f"size      {d.size_bytes} bytes",
         "fields",
     ]
     lines += [f"  {f.name:<20} {f.dtype:<12} {f.unit or ''}".rstrip() for f in d.fields]
     click.echo("\n".join(lines))
+
+
+def _iso(value: datetime | None) -> str:
+    return "-" if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 @click.command()

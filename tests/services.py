@@ -1,0 +1,68 @@
+"""Reaching the machine's services from tests: skip on a laptop without them, fail in CI."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def unavailable(what: str, why: str) -> None:
+    """Skip with a reason on a laptop; fail when CI=true, where the service must be there."""
+    message = f"{what} unreachable: {why}"
+    if IN_CI:
+        pytest.fail(message + " (CI=true: services must be running)")
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 20.0) -> bool:
+    """Whether something accepts connections on ``port`` within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's standalone S3 server in its own process on a free loopback port; yields its URL.
+
+    A separate process, not moto's threaded server: delta-rs calls block while holding the GIL,
+    which would deadlock a server thread in the same interpreter.
+    """
+    port = free_port()
+    exe = Path(sys.executable).with_name("moto_server")
+    if not exe.exists():
+        unavailable("moto_server", f"{exe} not installed (pip install 'moto[server]')")
+    process = subprocess.Popen(
+        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        if not wait_for_port(port):
+            unavailable("moto_server", "did not start within 20 s")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
