@@ -44,7 +44,7 @@ def test_parallel_ingests_into_one_dataset(tmp_path: Path, round_: int) -> None:
         for f in files
     ]
     outcomes = [p.communicate(timeout=240) for p in procs]
-    for proc, (out, err) in zip(procs, outcomes, strict=True):
+    for proc, (_out, err) in zip(procs, outcomes, strict=True):
         assert proc.returncode == 0, err
     with Variosync(Settings(home=home)) as service:
         data = service.query("shared")
