@@ -108,7 +108,7 @@ def _detect_by_content(
         spec = detect(
             sample_of(batch[column]),
             dayfirst=options.dayfirst,
-            time_format=None,
+            time_format=options.time_format,
             content_only=True,
         )
         if spec is None:

@@ -213,7 +213,14 @@ def detect(
     if dtype == pl.Date:
         return TimeSpec("date")
     if time_format is not None:
-        return TimeSpec("format", time_format, _has_offset(time_format))
+        given = TimeSpec("format", time_format, _has_offset(time_format))
+        if not content_only:
+            return given
+        # No name says this is time: the column is time if the given format reads its text.
+        if dtype != pl.String:
+            return None
+        strings = pl.DataFrame({"v": sample}).select(nullify(pl.col("v"))).to_series().drop_nulls()
+        return given if strings.len() and _share(strings, given) >= CONTENT_SHARE else None
     numeric = dtype.is_numeric() or (
         dtype == pl.String and infer_numeric(sample, decimal_comma=False) is not None
     )

@@ -13,7 +13,6 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
@@ -262,9 +261,9 @@ class DeltaStore:
     def stats(self, table_id: str, version: int | None = None) -> TableStats:
         """Rows, series, time range and size of a table version."""
         table = self._open(table_id, version)
-        actions = pa.table(table.get_add_actions(flatten=True))
-        rows = _count(table)
-        size = int(pc.sum(actions["size_bytes"]).as_py() or 0) if actions.num_rows else 0
+        actions = table.get_add_actions(flatten=True)
+        rows = _column_sum(actions, "num_records")
+        size = _column_sum(actions, "size_bytes")
         start = end = None
         series = 0
         if rows:
@@ -308,10 +307,15 @@ class DeltaStore:
 
 
 def _count(table: DeltaTable) -> int:
-    actions = pa.table(table.get_add_actions(flatten=True))
+    return _column_sum(table.get_add_actions(flatten=True), "num_records")
+
+
+def _column_sum(actions: Any, column: str) -> int:
+    """Sum of one column of delta-rs's add-actions table (read without converting to pyarrow,
+    whose first conversion costs a noticeable import)."""
     if not actions.num_rows:
         return 0
-    return int(pc.sum(actions["num_records"]).as_py() or 0)
+    return sum(int(v or 0) for v in actions.column(column).to_pylist())
 
 
 def _row_metrics(metrics: dict[str, Any]) -> dict[str, str]:
