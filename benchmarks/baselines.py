@@ -15,16 +15,16 @@ TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 def polars_csv(source: Path, target: Path) -> None:
     """Read the CSV with an explicit time format, dedupe on (sensor, time) keeping the last, sort.
 
-    Lazy (``scan_csv`` … ``collect``) because it beat eager ``read_csv`` by ~25 % here: the
-    baseline should be the best a careful hand-written pipeline does.
+    Sort first (stable), then dedupe keeping order: on 10M rows that beat dedupe-then-sort by
+    ~35 % here; the baseline should be the best a careful hand-written pipeline does.
     """
     import polars as pl
 
     frame = (
         pl.scan_csv(source)
         .with_columns(pl.col("time").str.to_datetime(TIME_FORMAT, time_zone="UTC"))
-        .unique(subset=KEY, keep="last")
-        .sort(KEY)
+        .sort(KEY, maintain_order=True)
+        .unique(subset=KEY, keep="last", maintain_order=True)
         .collect()
     )
     frame.write_parquet(target)
@@ -38,10 +38,15 @@ def pandas_csv(source: Path, target: Path) -> None:
 
 
 def polars_parquet(source: Path, target: Path) -> None:
-    """The Parquet twin of ``polars_csv``: read, dedupe, sort, write."""
+    """The Parquet twin of ``polars_csv``: read, sort, dedupe, write."""
     import polars as pl
 
-    frame = pl.scan_parquet(source).unique(subset=KEY, keep="last").sort(KEY).collect()
+    frame = (
+        pl.scan_parquet(source)
+        .sort(KEY, maintain_order=True)
+        .unique(subset=KEY, keep="last", maintain_order=True)
+        .collect()
+    )
     frame.write_parquet(target)
 
 

@@ -19,6 +19,7 @@ from variosync.model import IngestOptions, Kind
 from variosync.query import Query, hourly_aggregates, run
 from variosync.settings import Settings
 from variosync.store import DeltaStore, VersionInfo
+from variosync.store.locking import file_lock
 
 EXPORT_BATCH_ROWS = 500_000
 
@@ -43,7 +44,9 @@ class Variosync:
         self._engine = make_engine(self.settings.catalog_url)
         try:
             if embedded:
-                upgrade(self._engine)
+                # Several processes may open a new home at once; one migrates, the rest wait.
+                with file_lock(home / "locks" / "catalog.lock"):
+                    upgrade(self._engine)
             else:
                 check(self._engine)
         except BaseException:

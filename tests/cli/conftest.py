@@ -11,18 +11,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from variosync.cli.main import cli
+from variosync.settings import Settings
 
 # Settings read these; a developer's own environment must not point the tests elsewhere.
-ENVIRONMENT = (
-    "VARIOSYNC_HOME",
-    "VARIOSYNC_DATABASE_URL",
-    "DATABASE_URL",
-    "VARIOSYNC_STORE_URL",
-    "AWS_BUCKET_NAME",
-    "WASABI_BUCKET",
-    "VARIOSYNC_INGEST_BATCH_ROWS",
-    "VARIOSYNC_INGEST_MEMORY_BYTES",
-)
+ENVIRONMENT = [
+    name
+    for field in Settings.model_fields.values()
+    for name in getattr(field.validation_alias, "choices", [])
+    if isinstance(name, str) and name.isupper()
+]
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +37,7 @@ class Cli:
 
     def __call__(self, *args: str | Path, input: str | None = None) -> Result:
         argv = ["--home", str(self.home), *(str(a) for a in args)]
-        return self.runner.invoke(cli, argv, input=input)
+        return self.runner.invoke(cli, argv, input=input, prog_name="variosync")
 
     def ok(self, *args: str | Path, input: str | None = None) -> Result:
         """Run a command that must succeed."""

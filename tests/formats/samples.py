@@ -15,6 +15,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.feather as feather
 import pyarrow.ipc as ipc
+import pytest
 import xlsxwriter
 import zstandard
 
@@ -103,6 +104,15 @@ def xlsx(sheets: tuple[str, ...] = ("Data",)) -> bytes:
 
 
 SEED_SAMPLES = Path(__file__).parents[2].parent / "shared/data/seed-samples"
+
+
+def require(folder: Path) -> Path:
+    """``folder``, or skip: the seed samples live in ../shared, beside a checkout, not in it."""
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is not beside this checkout (the package copy is tested instead)")
+    return folder
+
+
 PACKAGE_SAMPLES = Path(__file__).parents[2] / "src/variosync/samples"
 
 

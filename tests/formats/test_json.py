@@ -13,17 +13,17 @@ from variosync.errors import ReadError
 from variosync.formats import ReadOptions, open_source
 
 from .conftest import Writer
-from .samples import PACKAGE_SAMPLES, SEED_SAMPLES, read_all
+from .samples import PACKAGE_SAMPLES, SEED_SAMPLES, read_all, require
 
 
 @pytest.mark.parametrize("name", ["sample_data.json", "financial_sample.json"])
 def test_package_samples_are_byte_identical_to_the_seed_samples(name: str) -> None:
-    assert filecmp.cmp(PACKAGE_SAMPLES / name, SEED_SAMPLES / name, shallow=False)
+    assert filecmp.cmp(PACKAGE_SAMPLES / name, require(SEED_SAMPLES) / name, shallow=False)
 
 
 @pytest.mark.parametrize("folder", [PACKAGE_SAMPLES, SEED_SAMPLES], ids=["package", "seed"])
 def test_reference_sample_flattens_measurements_and_merges_units(folder: Path) -> None:
-    source, frame = read_all(folder / "sample_data.json")
+    source, frame = read_all(require(folder) / "sample_data.json")
     assert (source.format, source.series_col, source.time_col) == ("json", "series_id", "timestamp")
     assert source.units == {
         "close": "USD",
@@ -45,7 +45,7 @@ def test_reference_sample_flattens_measurements_and_merges_units(folder: Path) -
 
 @pytest.mark.parametrize("folder", [PACKAGE_SAMPLES, SEED_SAMPLES], ids=["package", "seed"])
 def test_financial_sample_drops_the_source_tag(folder: Path) -> None:
-    source, frame = read_all(folder / "financial_sample.json")
+    source, frame = read_all(require(folder) / "financial_sample.json")
     assert (source.series_col, source.time_col) == ("ticker", "timestamp")
     assert frame.columns == ["ticker", "timestamp", "open", "high", "low", "close", "vol"]
     assert frame.row(1) == ("GOOGL", "2024-01-15T09:30:00", 142.3, 143.15, 142.1, 142.95, 5432109)

@@ -67,6 +67,8 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> str:
     """Apply every pending migration; returns the revision reached."""
+    if current_revision(engine) == head_revision():
+        return head_revision()
     config = _config()
     try:
         with engine.begin() as connection:

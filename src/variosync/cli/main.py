@@ -13,7 +13,7 @@ import polars as pl
 from variosync import __version__
 from variosync.cli import manage
 from variosync.cli.context import echo_err, open_service, reports_errors, to_json_value
-from variosync.cli.render import print_frame, print_ingest
+from variosync.cli.render import echo_frame, print_frame, print_ingest
 from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
@@ -219,7 +219,7 @@ def aggregates(ctx: click.Context, name: str, every: str, as_of: int | None, fmt
     if fmt == "table":
         print_frame(frame)
     else:
-        write_stream(iter([frame]), sys.stdout.buffer, fmt)
+        echo_frame(frame, fmt)
 
 
 @cli.command()

@@ -35,6 +35,18 @@ def print_frame(frame: pl.DataFrame, max_rows: int = 40) -> None:
         click.echo(f"({frame.height} rows)", err=True)
 
 
+def echo_frame(frame: pl.DataFrame, fmt: str) -> None:
+    """Print a small frame that is not a dataset (no ``series_id``) as csv, json or jsonl."""
+    frame = _iso(frame)
+    if fmt == "csv":
+        text = frame.write_csv()
+    elif fmt == "json":
+        text = frame.write_json() + "\n"
+    else:
+        text = frame.write_ndjson()
+    click.echo(text, nl=False)
+
+
 def _time(value: datetime | None) -> str:
     return "-" if value is None else value.isoformat().replace("+00:00", "Z")
 
