@@ -236,11 +236,21 @@ class Variosync:
         path = Path(output)
         fmt, compression = resolve_format(path, fmt, compression)
         frame = self.query_lazy(name, query or Query(), as_of)
-        return write_batches(_batches(frame), path, fmt, compression)
+        return write_batches(batches(frame), path, fmt, compression)
 
 
-def _batches(frame: pl.LazyFrame) -> Iterator[pl.DataFrame]:
-    yield from frame.collect_batches(chunk_size=EXPORT_BATCH_ROWS)
+def batches(frame: pl.LazyFrame, rows: int = EXPORT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """The frame in batches of up to ``rows``; an empty result is one empty batch with its columns.
+
+    Writers take their header (or schema) from the first batch, so an empty export keeps its
+    fields.
+    """
+    empty = True
+    for batch in frame.collect_batches(chunk_size=rows):
+        empty = False
+        yield batch
+    if empty:
+        yield pl.DataFrame(schema=frame.collect_schema())
 
 
 __all__ = ["DatasetInfo", "Field", "Variosync"]

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect
 
 from variosync import Settings, Variosync
 from variosync.catalog import DatasetCatalog, check, make_engine, upgrade, validate_name
-from variosync.catalog.migrate import current_revision, head_revision
+from variosync.catalog.migrate import HEAD, current_revision, head_revision
 from variosync.errors import ConfigError, NotFoundError, UsageError
 
 
@@ -35,7 +35,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 
 def test_migrations_reach_head_and_create_the_tables(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision()
+    assert head_revision() == HEAD, "bump migrate.HEAD when adding a migration"
+    assert current_revision(engine) == HEAD
     assert "datasets" in inspect(engine).get_table_names()
     check(engine)
 

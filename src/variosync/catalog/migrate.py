@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from variosync.errors import ConfigError, StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 _MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0001"
+"""The newest migration shipped with this version (a test pins it to the migrations folder)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -41,13 +43,18 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
 
 
 def _config() -> Config:
+    # Alembic is imported only when a migration actually runs: it costs every CLI call otherwise.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     return config
 
 
 def head_revision() -> str:
-    """The newest migration shipped with this version."""
+    """The newest migration in the migrations folder, as Alembic sees it."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None
     return head
@@ -57,7 +64,9 @@ def current_revision(engine: Engine) -> str | None:
     """The migration the database is at, or None for an empty database."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
         raise StorageError(
             f"cannot reach the catalog database: {type(exc).__name__}",
@@ -67,8 +76,10 @@ def current_revision(engine: Engine) -> str | None:
 
 def upgrade(engine: Engine) -> str:
     """Apply every pending migration; returns the revision reached."""
-    if current_revision(engine) == head_revision():
-        return head_revision()
+    if current_revision(engine) == HEAD:
+        return HEAD
+    from alembic import command
+
     config = _config()
     try:
         with engine.begin() as connection:
@@ -76,15 +87,14 @@ def upgrade(engine: Engine) -> str:
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise StorageError(f"catalog migration failed: {type(exc).__name__}: {exc}") from exc
-    return head_revision()
+    return HEAD
 
 
 def check(engine: Engine) -> None:
     """Refuse to run against a catalog that is behind this version's migrations."""
     current = current_revision(engine)
-    if current != head_revision():
+    if current != HEAD:
         raise ConfigError(
-            f"the catalog schema is at {current or 'nothing'}, this version needs "
-            f"{head_revision()}",
+            f"the catalog schema is at {current or 'nothing'}, this version needs {HEAD}",
             hint="run `variosync db upgrade`",
         )

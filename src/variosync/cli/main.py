@@ -18,6 +18,7 @@ from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
 from variosync.query import Agg, Fill, Query, parse_time
+from variosync.service import batches
 
 QUERY_FORMATS = ("table", "csv", "json", "jsonl", "parquet")
 
@@ -197,7 +198,7 @@ def query(
         return
     if fmt == "parquet" and sys.stdout.isatty():
         raise UsageError("parquet is binary", hint="use --output FILE.parquet or a pipe")
-    write_stream(frame.collect_batches(chunk_size=200_000), sys.stdout.buffer, fmt)
+    write_stream(batches(frame, 200_000), sys.stdout.buffer, fmt)
     sys.stdout.buffer.flush()
 
 

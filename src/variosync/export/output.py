@@ -9,6 +9,7 @@ from typing import BinaryIO
 
 import polars as pl
 
+from variosync.errors import UsageError
 from variosync.export.compression import compressed
 from variosync.export.registry import check_compression, get_format, member_name
 
@@ -51,6 +52,12 @@ def write_batches(
         with temp.open("xb") as sink, compressed(sink, compression, member) as out:
             rows = writer(batches, out)
         temp.replace(dest)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise UsageError(
+            f"cannot write {dest}: {exc.strerror or exc}",
+            hint="check that the folder exists and is writable",
+        ) from exc
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
