@@ -104,7 +104,7 @@ def test_invalid_dataset_names(vs: Cli, write: Write, tmp_path: Path, name: str)
     # Nothing was written anywhere, least of all outside the home.
     files = {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()}
     assert all(p.parts[0] in ("files", "home") for p in files)
-    assert not any(p.parts[0] == "home" and p.name not in ("catalog.sqlite",) for p in files)
+    assert not any(p.parts[:2] == ("home", "store") for p in files)
 
 
 def test_dataset_name_never_becomes_a_path(vs: Cli, write: Write) -> None:

@@ -223,3 +223,20 @@ def test_several_files_in_one_commit(vs: Cli, write: Write) -> None:
     assert summary["series"] == 2
     assert len(vs.history("d")) == 1
     assert {p["series_id"] for p in vs.points("d")} == {"a", "b"}
+
+
+def test_semicolons_decimal_comma_and_thousands_dots(vs: Cli, write: Write) -> None:
+    path = write(
+        "euro.csv",
+        "Datum;Wert;Menge\n"
+        "2024-03-01 01:30;1.234,5;7\n"
+        "2024-03-01 02:30;2,25;8\n"
+        "2024-03-01 03:30;-1.234.567,125;9\n",
+    )
+    summary = vs.ingest(path, "-d", "d")
+    assert summary["rows_written"] == 3
+    assert [(p["Wert"], p["Menge"]) for p in vs.points("d")] == [
+        (1234.5, 7),
+        (2.25, 8),
+        (-1234567.125, 9),
+    ]

@@ -95,6 +95,23 @@ def test_tz_stores_utc(vs: Cli, write: Write) -> None:
     assert [p["ts"] for p in vs.points("d")] == ["2024-01-15T11:00:00Z", "2024-07-15T10:00:00Z"]
 
 
+def test_tz_rejects_local_times_that_do_not_exist_or_repeat(vs: Cli, write: Write) -> None:
+    path = write(
+        "s.csv",
+        "time,v\n"
+        "2024-03-31 01:30,1\n"
+        "2024-03-31 02:30,2\n"  # clocks jump from 02:00 to 03:00
+        "2024-03-31 03:30,3\n"
+        "2024-10-27 02:30,4\n",  # 02:00-03:00 happens twice
+    )
+    summary = vs.ingest(path, "-d", "d", "--tz", "Europe/Berlin")
+    assert [(r["row"], r["reason"]) for r in summary["rejects_sample"]] == [
+        (2, "local time '2024-03-31 02:30' does not exist in Europe/Berlin (DST gap)"),
+        (4, "local time '2024-10-27 02:30' is ambiguous in Europe/Berlin (DST overlap)"),
+    ]
+    assert [p["ts"] for p in vs.points("d")] == ["2024-03-31T00:30:00Z", "2024-03-31T01:30:00Z"]
+
+
 def test_tz_leaves_explicit_offsets_alone(vs: Cli, write: Write) -> None:
     path = write("s.csv", "time,v\n2024-01-15T12:00:00+05:00,1\n")
     summary = vs.ingest(path, "-d", "d", "--tz", "Europe/Berlin")

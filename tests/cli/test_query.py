@@ -242,6 +242,31 @@ def test_output_parquet(vs: Cli, tiny: str, tmp_path: Path) -> None:
     assert pl.read_parquet(target)["v"].to_list() == [9, 4, 10, 5]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "parquet"])
+def test_an_empty_result_keeps_its_columns(vs: Cli, tiny: str, tmp_path: Path, fmt: str) -> None:
+    target = tmp_path / f"none.{fmt}"
+    result = vs.ok("query", tiny, "--start", "2030-01-01", "-o", target)
+    assert "wrote 0 rows" in result.stderr
+    out = vs.ok("query", tiny, "--start", "2030-01-01", "--format", fmt).stdout_bytes
+    if fmt == "csv":
+        assert out == target.read_bytes() == b"series_id,ts,v,label\n"
+    elif fmt == "parquet":
+        frame = pl.read_parquet(target)
+        assert (frame.columns, frame.height) == (["series_id", "ts", "v", "label"], 0)
+        assert pl.read_parquet(io.BytesIO(out)).columns == frame.columns
+    elif fmt == "json":
+        assert json.loads(out) == json.loads(target.read_bytes()) == []
+    else:
+        assert out == target.read_bytes() == b""
+
+
+def test_output_into_a_missing_folder(vs: Cli, tiny: str, tmp_path: Path) -> None:
+    target = tmp_path / "no" / "such" / "out.csv"
+    line = vs.fails("query", tiny, "-o", target, code=2)
+    assert line.startswith(f"error: cannot write {target}")
+    assert not target.parent.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "code", "words"),
     [

@@ -133,3 +133,10 @@ def test_optimize_compacts_and_keeps_the_data(vs: Cli, write: Write) -> None:
     assert len(DeltaTable(table).file_uris()) == 1
     # Old files stay for time travel.
     assert len(vs.points("d", "--as-of", "2")) == 3
+
+
+def test_duplicate_points_in_one_ingest_last_one_wins(vs: Cli, write: Write) -> None:
+    dup = write("dup.csv", "time,v\n2024-01-01T00:00:00Z,1\n2024-01-01T00:00:00Z,2\n")
+    summary = vs.ingest(dup, dup, "-d", "d")
+    assert summary["rows_written"] == 1
+    assert [p["v"] for p in vs.points("d")] == [2]

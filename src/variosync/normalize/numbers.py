@@ -21,8 +21,20 @@ def nullify(expr: pl.Expr) -> pl.Expr:
     )
 
 
+_GROUPED_COMMA_DECIMAL = r"^[+-]?\d{1,3}(\.\d{3})+,\d+$"
+
+
 def _prepared(expr: pl.Expr, decimal_comma: bool) -> pl.Expr:
-    return expr.str.replace(",", ".", literal=True) if decimal_comma else expr
+    if not decimal_comma:
+        return expr
+    # "1.234,5": dots group thousands only where a comma decimal part follows (as the sniffer
+    # counts them); a lone "1.234" stays ambiguous and is not rewritten.
+    ungrouped = (
+        pl.when(expr.str.contains(_GROUPED_COMMA_DECIMAL))
+        .then(expr.str.replace_all(".", "", literal=True))
+        .otherwise(expr)
+    )
+    return ungrouped.str.replace(",", ".", literal=True)
 
 
 def to_float(cleaned: pl.Expr, decimal_comma: bool) -> pl.Expr:
