@@ -65,13 +65,13 @@ class Settings(BaseSettings):
         description="Allow a plain-HTTP endpoint (local MinIO or test servers).",
     )
     ingest_batch_rows: int = Field(
-        default=1_000_000,
+        default=500_000,
         ge=1_000,
         validation_alias=_env("VARIOSYNC_INGEST_BATCH_ROWS", "ingest_batch_rows"),
         description="Rows per batch when a file is read in pieces.",
     )
     ingest_memory_bytes: int = Field(
-        default=512 * 1024 * 1024,
+        default=64 * 1024 * 1024,
         ge=0,
         validation_alias=_env("VARIOSYNC_INGEST_MEMORY_BYTES", "ingest_memory_bytes"),
         description="Files up to this size are ingested in memory; larger ones are staged on disk.",

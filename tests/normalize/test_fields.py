@@ -106,3 +106,63 @@ def test_plan_schema_is_canonical() -> None:
         ("x", pl.Int64()),
         ("w", pl.String()),
     ]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["true", "false", "true"], [True, False, True]),
+        (["True", "False", "TRUE"], [True, False, True]),
+        ([" FALSE ", "tRuE", "false"], [False, True, False]),
+        (["true", "NA", ""], [True, None, None]),
+        (["true", None, "false"], [True, None, False]),
+    ],
+)
+def test_true_false_text_becomes_boolean(
+    run: Run, values: list[str | None], expected: list[bool | None]
+) -> None:
+    valid, rejects = run({"date": TIMES, "x": values})
+    assert rejects.is_empty()
+    assert valid.schema["x"] == pl.Boolean
+    assert valid["x"].to_list() == expected
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["yes", "no", "yes"],
+        ["t", "f", "t"],
+        ["true", "false", "maybe"],
+        ["NA", "NA", "NA"],
+    ],
+)
+def test_other_flags_stay_text(run: Run, values: list[str]) -> None:
+    valid, _ = run({"date": TIMES, "x": values})
+    assert valid.schema["x"] == pl.String
+
+
+def test_one_and_zero_stay_numbers(run: Run) -> None:
+    valid, _ = run({"date": TIMES, "x": ["1", "0", "1"]})
+    assert valid.schema["x"] == pl.Int64
+
+
+def test_a_later_non_boolean_rejects_its_row() -> None:
+    from variosync.normalize import apply_plan
+
+    first = pl.DataFrame({"date": TIMES, "x": ["true", "false", "True"]})
+    second = pl.DataFrame({"date": TIMES, "x": ["FALSE", "maybe", "yes"]})
+    plan = make_plan(first)
+    assert plan.schema["x"] == pl.Boolean
+    valid, rejects = apply_plan(plan, second, row_offset=3)
+    assert valid["x"].to_list() == [False]
+    assert rejects.rows() == [
+        (5, "x", "'maybe' is not true/false"),
+        (6, "x", "'yes' is not true/false"),
+    ]
+
+
+def test_ohlcv_fields_stay_numeric_even_if_they_read_true_false() -> None:
+    frame = {"date": TIMES, "open": ["1"] * 3, "high": ["2"] * 3, "low": ["1"] * 3}
+    frame["close"] = ["true", "false", "true"]
+    plan = make_plan(pl.DataFrame(frame), kind=Kind.OHLCV)
+    assert plan.schema["close"] == pl.Float64

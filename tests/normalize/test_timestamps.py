@@ -143,7 +143,7 @@ def test_unknown_tz_is_a_usage_error(run: Run) -> None:
         (-2208988800000, utc(1900, 1, 1)),
         (-2208988800000000, utc(1900, 1, 1)),
         (-3786825600000000000, utc(1850, 1, 1)),
-        (0, utc(1970, 1, 1)),
+        (86400, utc(1970, 1, 2)),
     ],
 )
 @pytest.mark.parametrize("as_text", [False, True])

@@ -7,16 +7,30 @@ import polars as pl
 from variosync.normalize.numbers import (
     NULL_TOKENS_WITH_DASH,
     infer_numeric,
+    nullify,
     parse_numeric,
     to_float,
 )
 
-_TRUE = ("true", "t", "yes", "y", "1")
-_FALSE = ("false", "f", "no", "n", "0")
+# Only the words themselves: "1"/"0", "yes"/"no" or "t"/"f" are as often codes or labels.
+_TRUE = "true"
+_FALSE = "false"
+
+
+def _flag_text(text: pl.Expr) -> pl.Expr:
+    return nullify(text).str.to_lowercase()
+
+
+def is_boolean_text(sample: pl.Series) -> bool:
+    """Whether every non-null sampled string (null tokens aside) is true/false, in any case."""
+    words = pl.DataFrame({"v": sample}).select(_flag_text(pl.col("v"))).to_series().drop_nulls()
+    return words.len() > 0 and bool(words.is_in([_TRUE, _FALSE]).all())
 
 
 def field_dtype(sample: pl.Series, decimal_comma: bool, *, numeric: bool = False) -> pl.DataType:
     """The canonical dtype of a field: Int64/Float64 for numbers, Boolean, else String.
+
+    Text becomes Boolean when every non-null sampled cell reads true or false (any case).
 
     ``numeric`` forces a number type (the OHLCV fields of a bar file).
     """
@@ -31,6 +45,8 @@ def field_dtype(sample: pl.Series, decimal_comma: bool, *, numeric: bool = False
         inferred = infer_numeric(sample, decimal_comma)
         if inferred is not None:
             return inferred
+        if not numeric and is_boolean_text(sample):
+            return pl.Boolean()
     return pl.Float64() if numeric else pl.String()
 
 
@@ -71,8 +87,8 @@ def field_expr(
     if target == pl.Boolean:
         if dtype == pl.Boolean:
             return column, None
-        text = _as_string(column, dtype).str.strip_chars().str.to_lowercase()
-        flag = pl.when(text.is_in(_TRUE)).then(True).when(text.is_in(_FALSE)).then(False)
+        text = _flag_text(_as_string(column, dtype))
+        flag = pl.when(text == _TRUE).then(True).when(text == _FALSE).then(False)
         return flag, text.is_not_null() & flag.is_null()
     if dtype == pl.String or not (dtype.is_numeric() or dtype == pl.Boolean):
         return parse_numeric(_as_string(column, dtype), target, decimal_comma)
@@ -90,7 +106,7 @@ def field_rejects(
     text = pl.col(source).cast(pl.String).str.strip_chars()
     shown = text.str.slice(0, 80)
     if target == pl.Boolean:
-        reason = pl.format("'{}' is not a boolean", shown)
+        reason = pl.format("'{}' is not true/false", shown)
     elif target == pl.Int64:
         reason = (
             pl.when(to_float(text, decimal_comma).is_not_null())

@@ -11,7 +11,7 @@ from variosync.formats.base import RawSource
 from variosync.model import IngestOptions
 from variosync.normalize import columns as cols
 from variosync.normalize.numbers import nullify
-from variosync.normalize.timestamps import TimeSpec, detect, sample_of
+from variosync.normalize.timestamps import TimeSpec, detect, numbers_not_epochs, sample_of
 
 _CLOCK = r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$"
 
@@ -123,7 +123,17 @@ def _detect_by_content(
 
 def fail(batch: pl.DataFrame, column: str) -> NoReturn:
     """Raise TimestampError for a time column whose values do not parse, showing a few."""
-    examples = sample_of(batch[column]).head(3).cast(pl.String).to_list()
+    sample = sample_of(batch[column])
+    if numbers_not_epochs(sample):
+        text = pl.DataFrame({"v": sample.cast(pl.String)}).select(nullify(pl.col("v")))
+        example = text.to_series().drop_nulls()[0]
+        raise TimestampError(
+            f"column {column!r} holds numbers like {example} that are not epoch times "
+            "(seconds/ms/µs/ns since 1970)",
+            hint="pass --time-format with a strftime pattern if they are dates, "
+            "or --time-col with another column",
+        )
+    examples = sample.head(3).cast(pl.String).to_list()
     shown = ", ".join(repr(v) for v in examples) or "only empty cells"
     raise TimestampError(
         f"column {column!r} does not hold timestamps (values: {shown})",

@@ -26,9 +26,13 @@ _UNIT_NAMES: dict[EpochUnit, str] = {
     "us": "microseconds",
     "ns": "nanoseconds",
 }
-# Largest |value| per unit whose conversion to microseconds stays inside Int64.
-_UNIT_LIMIT: dict[EpochUnit, float] = {"s": 9.2e12, "ms": 9.2e15, "us": 9.2e18, "ns": 9.2e18}
 _UNIT_TO_US: dict[EpochUnit, float] = {"s": 1e6, "ms": 1e3, "us": 1.0, "ns": 1e-3}
+_PER_SECOND: dict[EpochUnit, float] = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+# Epoch seconds a number must sit in to be read as a time: 1800-01-01 ≤ t < 2300-01-01, and not
+# within a day of 1970 (0, 55.3 or 3600 are counts and measurements, not moments).
+_EPOCH_FIRST = -5_364_662_400
+_EPOCH_END = 10_413_792_000
+_EPOCH_FLOOR = 86_400
 # Magnitudes an epoch column must sit in to be recognised by content alone (about 1979–2128).
 _CONTENT_BANDS: tuple[tuple[EpochUnit, float, float], ...] = (
     ("s", 3e8, 5e9),
@@ -185,6 +189,28 @@ def content_epoch_unit(values: pl.Series) -> EpochUnit | None:
     return None
 
 
+def plausible_epoch(number: pl.Expr, unit: EpochUnit) -> pl.Expr:
+    """True where a number, read in ``unit``, is a moment in 1800–2300 away from 1970-01-01."""
+    seconds = number / _PER_SECOND[unit]
+    return (seconds >= _EPOCH_FIRST) & (seconds < _EPOCH_END) & (seconds.abs() >= _EPOCH_FLOOR)
+
+
+def _is_modern(number: pl.Expr, unit: EpochUnit) -> pl.Expr:
+    _, low, high = next(band for band in _CONTENT_BANDS if band[0] == unit)
+    return number.abs().is_between(low, high, closed="left")
+
+
+def epoch_share(numbers: pl.Series, unit: EpochUnit) -> float:
+    """The share of ``numbers`` that are plausible epoch times in ``unit``.
+
+    Fractions count only on modern epochs (``time.time()`` style); elsewhere they are readings.
+    """
+    number = pl.col("n")
+    ok = plausible_epoch(number, unit) & ((number == number.round()) | _is_modern(number, unit))
+    share = pl.DataFrame({"n": numbers}).select(ok.mean()).item()
+    return float(share) if share is not None else 0.0
+
+
 def _numeric_spec(values: pl.Series) -> TimeSpec | None:
     numbers = _numbers(values)
     if numbers.len() == 0:
@@ -196,7 +222,18 @@ def _numeric_spec(values: pl.Series) -> TimeSpec | None:
             compact = TimeSpec("format", fmt)
             if _share(values, compact) >= CONTENT_SHARE:
                 return compact
-    return TimeSpec("epoch", unit=epoch_unit(_number(numbers.abs().median())))
+    unit = epoch_unit(_number(numbers.abs().median()))
+    if epoch_share(numbers, unit) < NAMED_SHARE:
+        return None
+    return TimeSpec("epoch", unit=unit)
+
+
+def numbers_not_epochs(values: pl.Series) -> bool:
+    """Whether sampled values are numbers that no epoch unit reads as plausible times."""
+    numeric = values.dtype.is_numeric() or (
+        values.dtype == pl.String and infer_numeric(values, decimal_comma=False) is not None
+    )
+    return numeric and _numbers(values).len() > 0 and _numeric_spec(values) is None
 
 
 def detect(
@@ -251,7 +288,7 @@ def _epoch(spec: TimeSpec, raw: pl.Expr, dtype: pl.DataType, careful: bool) -> p
     else:
         as_int = raw.cast(pl.Int64, strict=False) if dtype.is_integer() else pl.lit(None, pl.Int64)
         number = raw.cast(pl.Float64, strict=False)
-    in_range = number.abs() < _UNIT_LIMIT[unit]
+    in_range = plausible_epoch(number, unit)
     if unit == "ns":
         exact = as_int // 1000
     elif unit == "us":

@@ -152,7 +152,7 @@ class DeltaStore:
                 storage_options=self._options,
                 writer_properties=_writer_properties(),
                 commit_properties=props,
-                target_file_size=128 * 1024 * 1024,
+                target_file_size=64 * 1024 * 1024,
             )
             table = self._open(table_id)
             return WriteResult(table.version(), _count(table), 0)

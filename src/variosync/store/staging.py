@@ -15,10 +15,11 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from variosync.model import SERIES, TS
 
-_BUCKETS = 32
+_BUCKETS = 64
 _ORDER = "__order"
 
 
@@ -31,7 +32,7 @@ class Staging:
         self._frames: list[pl.DataFrame] = []
         self._in_memory: float = 0.0
         self._spill: Path | None = None
-        self._parts = 0
+        self._runs: list[tuple[Path, dict[int, int]]] = []
         self._order = 0
         self.schema: pl.Schema | None = None
         self.rows_in = 0
@@ -76,17 +77,26 @@ class Staging:
             self._write_buckets(frame)
 
     def _write_buckets(self, frame: pl.DataFrame) -> None:
+        """Spill one batch as one file holding one row group per hash bucket of ``series_id``."""
         assert self._spill is not None
         bucket = pl.col(SERIES).hash(seed=7) % _BUCKETS
-        for (key,), part in (
-            frame.with_columns(bucket.alias("__b"))
-            .partition_by("__b", as_dict=True, include_key=False)
-            .items()
-        ):
-            folder = self._spill / f"b{key}"
-            folder.mkdir(exist_ok=True)
-            part.write_parquet(folder / f"{self._parts:08d}.parquet", compression="lz4")
-            self._parts += 1
+        parts = frame.with_columns(bucket.alias("__b")).partition_by(
+            "__b", as_dict=True, include_key=False
+        )
+        path = self._spill / f"{len(self._runs):06d}.parquet"
+        groups: dict[int, int] = {}
+        writer: pq.ParquetWriter | None = None
+        try:
+            for (key,), part in parts.items():
+                table = part.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(path, table.schema, compression="lz4")
+                writer.write_table(table, row_group_size=table.num_rows + 1)
+                groups[int(key)] = len(groups)
+        finally:
+            if writer is not None:
+                writer.close()
+        self._runs.append((path, groups))
 
     @property
     def spilled(self) -> bool:
@@ -119,8 +129,14 @@ class Staging:
             if self._frames:
                 yield pl.concat([self._conform(f) for f in self._frames])
             return
-        for folder in sorted(self._spill.iterdir()):
-            yield pl.concat([self._conform(pl.read_parquet(p)) for p in sorted(folder.iterdir())])
+        for key in range(_BUCKETS):
+            parts = [
+                self._conform(_read_group(path, groups[key]))
+                for path, groups in self._runs
+                if key in groups
+            ]
+            if parts:
+                yield pl.concat(parts)
 
     def _count(self, frame: pl.DataFrame) -> None:
         if frame.height == 0:
@@ -161,9 +177,16 @@ class Staging:
         if self._spill is not None:
             shutil.rmtree(self._spill, ignore_errors=True)
             self._spill = None
+            self._runs = []
 
     def __enter__(self) -> Staging:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _read_group(path: Path, index: int) -> pl.DataFrame:
+    frame = pl.from_arrow(pq.ParquetFile(path).read_row_group(index))
+    assert isinstance(frame, pl.DataFrame)
+    return frame
