@@ -206,10 +206,29 @@ class DeltaStore:
         return metrics
 
     def scan(self, table_id: str, version: int | None = None) -> pl.LazyFrame:
-        """A lazy scan of the table (optionally as of an old version)."""
+        """A lazy scan of the table (optionally as of an old version).
+
+        Tables written here use no reader features (deletion vectors, column mapping), so the
+        current files are scanned natively by polars, with row-group pruning; files written
+        before a field was added get that field as nulls. Other tables go through scan_delta.
+        """
         table = self._open(table_id, version)
-        return pl.scan_delta(
-            self.uri(table_id), version=table.version(), storage_options=self._scan_options
+        if table.protocol().reader_features:
+            return pl.scan_delta(
+                self.uri(table_id), version=table.version(), storage_options=self._scan_options
+            )
+        schema = pl.DataFrame(pa.schema(table.schema().to_arrow()).empty_table()).schema
+        files = table.file_uris()
+        if not files:
+            return pl.LazyFrame(schema=schema)
+        return pl.scan_parquet(
+            files,
+            schema=schema,
+            missing_columns="insert",
+            extra_columns="ignore",
+            hive_partitioning=False,
+            glob=False,
+            storage_options=self._scan_options,
         )
 
     def history(self, table_id: str) -> list[VersionInfo]:
