@@ -157,7 +157,7 @@ def stage_files(
             raise InputError(f"{path}: no such file")
         if path.is_dir():
             raise InputError(f"{path}: is a folder", hint="pass the files inside it")
-    staging = Staging(memory_bytes)
+    staging = Staging(memory_bytes, expected_bytes=sum(p.stat().st_size for p in paths))
     try:
         files: list[FileResult] = []
         rejects: list[pl.DataFrame] = []

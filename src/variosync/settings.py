@@ -71,10 +71,13 @@ class Settings(BaseSettings):
         description="Rows per batch when a file is read in pieces.",
     )
     ingest_memory_bytes: int = Field(
-        default=64 * 1024 * 1024,
+        default=1024 * 1024 * 1024,
         ge=0,
         validation_alias=_env("VARIOSYNC_INGEST_MEMORY_BYTES", "ingest_memory_bytes"),
-        description="Files up to this size are ingested in memory; larger ones are staged on disk.",
+        description=(
+            "Inputs up to this size (on disk, and once read) are deduplicated in memory; "
+            "larger ones are spilled to local disk in hash buckets of series."
+        ),
     )
 
     @property

@@ -21,14 +21,23 @@ from variosync.model import SERIES, TS
 
 _BUCKETS = 64
 _ORDER = "__order"
+_RANK = "__rank"
 
 
 class Staging:
     """Accumulates batches; ``frames()`` yields them deduplicated (last wins) and sorted."""
 
-    def __init__(self, memory_bytes: int, spill_dir: Path | None = None) -> None:
+    def __init__(
+        self, memory_bytes: int, spill_dir: Path | None = None, expected_bytes: int = 0
+    ) -> None:
+        """Keep up to ``memory_bytes`` of rows in memory; spill beyond it.
+
+        ``expected_bytes`` (the input's size, when known) larger than the budget spills from
+        the first batch, so a big file never first fills the budget in memory.
+        """
         self._budget = memory_bytes
         self._spill_parent = spill_dir
+        self._spill_early = expected_bytes > memory_bytes
         self._frames: list[pl.DataFrame] = []
         self._in_memory: float = 0.0
         self._spill: Path | None = None
@@ -56,7 +65,7 @@ class Staging:
         if self._spill is None:
             self._frames.append(frame)
             self._in_memory += frame.estimated_size()
-            if self._in_memory > self._budget:
+            if self._spill_early or self._in_memory > self._budget:
                 self._start_spill()
         else:
             self._write_buckets(frame)
@@ -153,12 +162,25 @@ class Staging:
 
     @staticmethod
     def _finish(frame: pl.DataFrame) -> pl.DataFrame:
-        # Sorting by key then arrival order puts the last write of a key right before the next
-        # key; keeping rows whose successor differs is much faster than a hash-based unique.
-        last_of_key = (pl.col(SERIES) != pl.col(SERIES).shift(-1)).fill_null(True) | (
+        # Sort by an integer rank of series_id (cheaper than sorting strings). Most files list
+        # each series' points in time order (time-major sensor logs, per-ticker exports), so a
+        # stable sort by series alone already yields key order; otherwise sort fully. Within a
+        # key, arrival order decides: the last row of each key is the one that wins.
+        names = frame.get_column(SERIES).unique().sort()
+        rank = pl.col(SERIES).replace_strict(
+            names, pl.int_range(0, names.len(), dtype=pl.UInt32, eager=True), return_dtype=pl.UInt32
+        )
+        ranked = frame.with_columns(rank.alias(_RANK))
+        ordered = ranked.sort(_RANK, maintain_order=True)
+        in_time_order = ordered.select(
+            ((pl.col(TS).diff() >= pl.duration()) | (pl.col(_RANK) != pl.col(_RANK).shift())).all()
+        ).item()
+        if not in_time_order:
+            ordered = ranked.sort([_RANK, TS, _ORDER])
+        last_of_key = (pl.col(_RANK) != pl.col(_RANK).shift(-1)).fill_null(True) | (
             pl.col(TS) != pl.col(TS).shift(-1)
         ).fill_null(True)
-        return frame.sort([SERIES, TS, _ORDER]).filter(last_of_key).drop(_ORDER)
+        return ordered.filter(last_of_key).drop(_ORDER, _RANK)
 
     def arrow_reader(self) -> pa.RecordBatchReader:
         """The staged rows as one Arrow stream (for a single Delta commit)."""
