@@ -211,7 +211,8 @@ class Variosync:
     def query_lazy(self, name: str, query: Query, as_of: int | None = None) -> pl.LazyFrame:
         """The query as a lazy frame (to stream or collect)."""
         record = self.catalog.get(name)
-        return run(self.scan(name, as_of), query, Kind(record.kind))
+        self._require_data(record)
+        return run(self.store.scan(record.id, as_of), query, Kind(record.kind))
 
     def query(
         self, name: str, query: Query | None = None, as_of: int | None = None

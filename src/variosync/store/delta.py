@@ -286,17 +286,16 @@ class DeltaStore:
         start = end = None
         series = 0
         if rows:
-            agg = (
-                self.scan(table_id, table.version())
-                .select(
-                    pl.col(SERIES).n_unique().alias("series"),
-                    pl.col(TS).min().alias("start"),
-                    pl.col(TS).max().alias("end"),
-                )
-                .collect()
-                .row(0, named=True)
-            )
-            series, start, end = int(agg["series"]), agg["start"], agg["end"]
+            scan = self.scan(table_id, table.version())
+            series = int(scan.select(pl.col(SERIES).n_unique()).collect().item())
+            # Every file written here carries min/max statistics of ts; use them, not a scan.
+            starts = _column_values(actions, f"min.{TS}")
+            ends = _column_values(actions, f"max.{TS}")
+            if starts and ends and None not in starts and None not in ends:
+                start, end = min(starts), max(ends)
+            else:
+                bounds = scan.select(pl.col(TS).min().alias("a"), pl.col(TS).max().alias("b"))
+                start, end = bounds.collect().row(0)
         schema = {
             name: str(dtype)
             for name, dtype in self.scan(table_id, table.version()).collect_schema().items()
@@ -327,6 +326,13 @@ class DeltaStore:
 
 def _count(table: DeltaTable) -> int:
     return _column_sum(table.get_add_actions(flatten=True), "num_records")
+
+
+def _column_values(actions: Any, column: str) -> list[Any]:
+    """One column of the add-actions table as Python values; empty if the column is absent."""
+    if not actions.num_rows or column not in actions.column_names:
+        return []
+    return list(actions.column(column).to_pylist())
 
 
 def _column_sum(actions: Any, column: str) -> int:
