@@ -92,14 +92,16 @@ def test_integers_widen_into_a_float_field(store: DeltaStore) -> None:
     assert read(store, "t1").get_column("x").to_list() == [1.5, 7.0]
 
 
-def test_fractions_into_an_integer_field_are_refused_and_nothing_changes(
-    store: DeltaStore,
-) -> None:
+def test_fractions_widen_an_integer_field_to_float(store: DeltaStore) -> None:
     write(store, "t1", points([("a", 1, 1.0)]).with_columns(pl.col("x").cast(pl.Int64)))
-    with pytest.raises(ConflictError, match="whole numbers"):
-        write(store, "t1", points([("a", 2, 2.5)]))
-    assert store.history("t1")[0].version == 0
-    assert read(store, "t1").height == 1
+    assert write(store, "t1", points([("a", 2, 2.5)])) == 2
+    got = read(store, "t1")
+    assert got.schema["x"] == pl.Float64
+    assert got.get_column("x").to_list() == [1.0, 2.5]
+    history = store.history("t1")
+    assert [v.operation for v in history] == ["ingest", "widen", "ingest"]
+    assert history[1].metadata["fields"] == "x"
+    assert read(store, "t1", 0).schema["x"] == pl.Int64  # old versions keep their types
 
 
 def test_text_into_a_numeric_field_is_a_conflict(store: DeltaStore) -> None:

@@ -20,7 +20,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 from variosync.errors import ConflictError, NotFoundError, StorageError, VarioSyncError
 from variosync.model import SERIES, TS
 from variosync.store.locking import file_lock
-from variosync.store.schema import conform_batch, plan_casts
+from variosync.store.schema import conform_batch, plan_casts, widened_fields
 
 _MERGE_ON = f"t.{SERIES} = s.{SERIES} AND t.{TS} = s.{TS}"
 _RETRIES = 8
@@ -158,6 +158,10 @@ class DeltaStore:
             return WriteResult(table.version(), _count(table), 0)
         table = self._open(table_id)
         existing = pa.schema(table.schema().to_arrow())
+        widen = widened_fields(reader.schema, existing)
+        if widen:
+            table = self._widen(table_id, table, widen)
+            existing = pa.schema(table.schema().to_arrow())
         casts = plan_casts(reader.schema, existing)
         schema = pa.schema([casts.get(f.name, f) for f in reader.schema])
         failure: list[VarioSyncError] = []
@@ -184,6 +188,33 @@ class DeltaStore:
             int(metrics.get("num_target_rows_inserted", 0)),
             int(metrics.get("num_target_rows_updated", 0)),
         )
+
+    def _widen(self, table_id: str, table: DeltaTable, fields: list[str]) -> DeltaTable:
+        """Rewrite the table with ``fields`` as Float64 (a commit of its own: values unchanged).
+
+        Delta cannot change a column's type in place. The rewrite streams the current version
+        into new files and swaps them in with one overwrite commit; old versions stay readable.
+        """
+        scan = self.scan(table_id, table.version()).with_columns(pl.col(fields).cast(pl.Float64))
+        schema = pl.DataFrame(schema=scan.collect_schema()).to_arrow().schema
+        batches = (
+            frame.to_arrow().cast(schema).to_batches()
+            for frame in scan.collect_batches(chunk_size=500_000)
+        )
+        reader = pa.RecordBatchReader.from_batches(
+            schema, (batch for group in batches for batch in group)
+        )
+        note = {"operation": "widen", "fields": ",".join(fields)}
+        write_deltalake(
+            table,
+            reader,
+            mode="overwrite",
+            schema_mode="overwrite",
+            writer_properties=_writer_properties(),
+            commit_properties=CommitProperties(custom_metadata=_prefixed(note)),
+            target_file_size=64 * 1024 * 1024,
+        )
+        return self._open(table_id)
 
     @staticmethod
     def _merge(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from variosync.errors import ConflictError
 
@@ -20,11 +19,22 @@ def _is_text(t: pa.DataType) -> bool:
     return bool(pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t))
 
 
+def widened_fields(incoming: pa.Schema, existing: pa.Schema) -> list[str]:
+    """Stored integer fields that must become floats because the incoming data has floats."""
+    return [
+        f.name
+        for f in incoming
+        if existing.get_field_index(f.name) >= 0
+        and _is_float(f.type)
+        and _is_int(existing.field(f.name).type)
+    ]
+
+
 def plan_casts(incoming: pa.Schema, existing: pa.Schema) -> dict[str, pa.Field]:
     """Target fields for incoming columns whose type differs from the stored one.
 
-    Integers widen to a stored float column and anything becomes text in a stored text column.
-    Floats go into a stored integer column only when every value is whole (checked per batch).
+    Integers go into a stored float column and anything becomes text in a stored text column.
+    (Floats bound for a stored integer column are handled before: ``widened_fields``.)
     Text cannot go into a numeric column: that is a conflict with a clear message.
     """
     casts: dict[str, pa.Field] = {}
@@ -50,19 +60,11 @@ def plan_casts(incoming: pa.Schema, existing: pa.Schema) -> dict[str, pa.Field]:
 
 
 def conform_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
-    """Cast ``batch`` to ``schema``; a fractional value bound for an integer column is an error."""
+    """Cast ``batch`` to ``schema`` (only the casts ``plan_casts`` allowed reach here)."""
     if batch.schema.equals(schema):
         return batch
-    columns = []
-    for target in schema:
-        column = batch.column(batch.schema.get_field_index(target.name))
-        if _is_float(column.type) and _is_int(target.type):
-            whole = pc.equal(column, pc.floor(column))
-            if not pc.all(pc.or_kleene(whole, pc.is_null(column))).as_py():
-                raise ConflictError(
-                    f"field {target.name!r} is stored as whole numbers but this file has "
-                    "fractional values",
-                    hint="ingest into a new dataset, or leave the field out with --fields",
-                )
-        columns.append(column.cast(target.type))
+    columns = [
+        batch.column(batch.schema.get_field_index(target.name)).cast(target.type)
+        for target in schema
+    ]
     return pa.RecordBatch.from_arrays(columns, schema=schema)
