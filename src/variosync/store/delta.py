@@ -271,7 +271,8 @@ class DeltaStore:
                 for k, v in entry.items()
                 if k.startswith(_META_PREFIX)
             }
-            meta.update(_row_metrics(entry.get("operationMetrics") or {}))
+            if meta.get("operation", "ingest") == "ingest":
+                meta.update(_row_metrics(entry.get("operationMetrics") or {}))
             stamp = datetime.fromtimestamp(int(entry.get("timestamp", 0)) / 1000, tz=UTC)
             op = meta.pop("operation", str(entry.get("operation", "")).lower())
             out.append(VersionInfo(int(entry["version"]), stamp, op, meta))
