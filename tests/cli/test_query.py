@@ -200,6 +200,32 @@ def test_table_is_the_default(vs: Cli, tiny: str) -> None:
     assert result.stderr == ""
 
 
+def _minutes(count: int) -> str:
+    return "time,v\n" + "".join(
+        f"2024-01-01T{i // 60:02d}:{i % 60:02d}:00Z,{i}\n" for i in range(count)
+    )
+
+
+def test_table_prints_the_first_rows_and_says_there_are_more(vs: Cli, write: Write) -> None:
+    vs.ingest(write("long.csv", _minutes(100)), "-d", "long")
+    result = vs.ok("query", "long")
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| long")]
+    assert [row.split("|")[3].strip() for row in rows] == [str(i) for i in range(40)]
+    assert "…" not in result.stdout
+    assert result.stderr == "(first 40 rows; use --limit N or --format csv for all)\n"
+
+
+@pytest.mark.parametrize(("count", "args"), [(40, []), (100, ["--limit", "10"])])
+def test_table_says_nothing_when_all_rows_are_shown(
+    vs: Cli, write: Write, count: int, args: list[str]
+) -> None:
+    vs.ingest(write("long.csv", _minutes(count)), "-d", "long")
+    result = vs.ok("query", "long", *args)
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| long")]
+    assert len(rows) == min(count, 40, *(int(a) for a in args[1:]))
+    assert result.stderr == ""
+
+
 def test_csv(vs: Cli, tiny: str) -> None:
     out = vs.ok("query", tiny, "--format", "csv", "-s", "b").stdout
     assert out == "series_id,ts,v,label\nb,2024-01-01T00:30:00Z,5,u\n"

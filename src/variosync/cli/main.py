@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import wraps
 from pathlib import Path
+from typing import Any
 
 import click
 import polars as pl
@@ -97,6 +100,7 @@ def _split(text: str | None) -> tuple[str, ...] | None:
 
 
 def build_query(
+    *,
     series: tuple[str, ...],
     start: str | None,
     end: str | None,
@@ -130,28 +134,45 @@ def build_query(
     )
 
 
-def query_options(func: click.decorators.FC) -> click.decorators.FC:
-    """The selection options shared by query and export."""
-    for option in reversed(
-        [
-            click.option("--series", "-s", multiple=True, help="Series to keep (repeat or a,b)."),
-            click.option("--start", help="First time (inclusive), ISO 8601."),
-            click.option("--end", help="Last time (exclusive), ISO 8601."),
-            click.option("--fields", help="Comma-separated fields (default: all)."),
-            click.option("--every", help="Resample to buckets: 1m, 15m, 1h, 1d, 1w, 1mo."),
-            click.option(
-                "--agg", help="Aggregates with --every: " + ",".join(a.value for a in Agg)
-            ),
-            click.option(
-                "--fill", type=click.Choice([f.value for f in Fill]), help="Fill empty buckets."
-            ),
-            click.option("--latest", is_flag=True, help="Only the latest point of each series."),
-            click.option("--limit", type=click.IntRange(min=0), help="At most this many rows."),
-            click.option("--as-of", type=click.IntRange(min=0), help="Read an old version."),
-        ]
-    ):
-        func = option(func)
-    return func
+@dataclass(frozen=True)
+class Selection:
+    """What query and export read: a validated query, optionally of an old version."""
+
+    query: Query
+    as_of: int | None = None
+
+
+_SELECTION_OPTIONS = (
+    click.option("--series", "-s", multiple=True, help="Series to keep (repeat or a,b)."),
+    click.option("--start", help="First time (inclusive), ISO 8601."),
+    click.option("--end", help="Last time (exclusive), ISO 8601."),
+    click.option("--fields", help="Comma-separated fields (default: all)."),
+    click.option("--every", help="Resample to buckets: 1m, 15m, 1h, 1d, 1w, 1mo."),
+    click.option("--agg", help="Aggregates with --every: " + ",".join(a.value for a in Agg)),
+    click.option("--fill", type=click.Choice([f.value for f in Fill]), help="Fill empty buckets."),
+    click.option("--latest", is_flag=True, help="Only the latest point of each series."),
+    click.option("--limit", type=click.IntRange(min=0), help="At most this many rows."),
+    click.option("--as-of", type=click.IntRange(min=0), help="Read an old version."),
+)
+_QUERY_PARAMS = ("series", "start", "end", "fields", "every", "agg", "fill", "latest", "limit")
+
+
+def query_options(func: Callable[..., None]) -> Callable[..., None]:
+    """Add the selection options shared by query and export; the command gets ``selection``."""
+
+    @wraps(func)
+    @reports_errors
+    def wrapper(**kwargs: Any) -> None:
+        spec = build_query(**{name: kwargs.pop(name) for name in _QUERY_PARAMS})
+        func(selection=Selection(spec, kwargs.pop("as_of")), **kwargs)
+
+    command: Callable[..., None] = wrapper
+    for option in reversed(_SELECTION_OPTIONS):
+        command = option(command)
+    return command
+
+
+TABLE_ROWS = 40
 
 
 @cli.command()
@@ -166,27 +187,14 @@ def query_options(func: click.decorators.FC) -> click.decorators.FC:
 @click.pass_context
 @reports_errors
 def query(
-    ctx: click.Context,
-    name: str,
-    series: tuple[str, ...],
-    start: str | None,
-    end: str | None,
-    fields: str | None,
-    every: str | None,
-    agg: str | None,
-    fill: str | None,
-    latest: bool,
-    limit: int | None,
-    as_of: int | None,
-    fmt: str,
-    output: Path | None,
+    ctx: click.Context, name: str, selection: Selection, fmt: str, output: Path | None
 ) -> None:
     """Read points: filter by series and time, resample, aggregate, fill.
 
     Example: variosync query prices --series AAPL --every 1d --agg first,max,min,last --format csv
     """
     service = open_service(ctx)
-    spec = build_query(series, start, end, fields, every, agg, fill, latest, limit)
+    spec, as_of = selection.query, selection.as_of
     if output is not None:
         file_fmt = None if fmt == "table" else fmt
         rows = service.export(name, output, file_fmt, None, spec, as_of)
@@ -194,12 +202,20 @@ def query(
         return
     frame = service.query_lazy(name, spec, as_of)
     if fmt == "table":
-        print_frame(frame.collect())
+        _print_head(frame, spec.limit or TABLE_ROWS)
         return
     if fmt == "parquet" and sys.stdout.isatty():
         raise UsageError("parquet is binary", hint="use --output FILE.parquet or a pipe")
     write_stream(batches(frame, 200_000), sys.stdout.buffer, fmt)
     sys.stdout.buffer.flush()
+
+
+def _print_head(frame: pl.LazyFrame, rows: int) -> None:
+    """Print the first ``rows`` rows as a table; one more row is read to tell whether to say so."""
+    head = frame.head(rows + 1).collect()
+    print_frame(head.head(rows))
+    if head.height > rows:
+        echo_err(f"(first {rows} rows; use --limit N or --format csv for all)")
 
 
 @cli.command()
@@ -246,23 +262,14 @@ def export(
     output: Path,
     fmt: str | None,
     compression: str | None,
-    series: tuple[str, ...],
-    start: str | None,
-    end: str | None,
-    fields: str | None,
-    every: str | None,
-    agg: str | None,
-    fill: str | None,
-    latest: bool,
-    limit: int | None,
-    as_of: int | None,
+    selection: Selection,
 ) -> None:
     """Write a dataset (or a selection of it) to a file in any supported format.
 
     Example: variosync export prices prices.csv.gz
     """
-    spec = build_query(series, start, end, fields, every, agg, fill, latest, limit)
-    rows = open_service(ctx).export(name, output, fmt, compression, spec, as_of)
+    service = open_service(ctx)
+    rows = service.export(name, output, fmt, compression, selection.query, selection.as_of)
     echo_err(f"wrote {rows} rows to {output}")
 
 
