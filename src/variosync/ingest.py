@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from variosync.formats import open_source
 from variosync.formats.base import ReadOptions
 from variosync.model import IngestOptions, Kind
 from variosync.normalize import apply_plan, plan_frame
-from variosync.store import Staging
+from variosync.store import Staging, WriteResult
 
 REJECT_SAMPLE = 20
 _COMPRESSED = {".gz", ".bz2", ".xz", ".zst", ".zstd", ".zip"}
@@ -50,6 +51,24 @@ class StagedIngest:
         """Rows rejected in all files."""
         return sum(f.rejected for f in self.files)
 
+    def report(self, dataset: str, written: WriteResult) -> IngestReport:
+        """The summary once the staged rows are committed as ``written``."""
+        return IngestReport(
+            dataset=dataset,
+            files=self.files,
+            rows_read=self.rows_read,
+            rows_written=self.staging.rows_out,
+            inserted=written.inserted,
+            updated=written.updated,
+            series=self.staging.series_out,
+            start=self.staging.start,
+            end=self.staging.end,
+            rejected=self.rejected,
+            rejects_sample=self.rejects.head(REJECT_SAMPLE).to_dicts(),
+            version=written.version,
+            kind=self.kind.value,
+        )
+
 
 @dataclass(frozen=True)
 class IngestReport:
@@ -80,16 +99,15 @@ def default_series(path: Path) -> str:
 _REJECT_SCHEMA = {"file": pl.String, "row": pl.Int64, "column": pl.String, "reason": pl.String}
 
 
-def _read_file(
-    path: Path,
-    options: IngestOptions,
-    read_options: ReadOptions,
-    staging: Staging,
-    kind: Kind | None,
-) -> tuple[FileResult, pl.DataFrame, Kind, dict[str, str]]:
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Put the file's name in front of an error that does not say which file it is about.
+
+    Usage errors count too: a ``--time-col`` missing from one of several files must name it.
+    """
     try:
-        return _read_source(path, options, read_options, staging, kind)
-    except InputError as error:
+        yield
+    except (InputError, UsageError) as error:
         if path.name in error.message:
             raise
         raise type(error)(f"{path.name}: {error.message}", hint=error.hint) from error
@@ -154,7 +172,7 @@ def stage_files(
         raise UsageError("no files given", hint="variosync ingest data.csv --dataset NAME")
     for path in paths:
         if not path.exists():
-            raise InputError(f"{path}: no such file")
+            raise InputError(f"{path}: no such file", hint="check the path and the file name")
         if path.is_dir():
             raise InputError(f"{path}: is a folder", hint="pass the files inside it")
     staging = Staging(memory_bytes, expected_bytes=sum(p.stat().st_size for p in paths))
@@ -164,9 +182,10 @@ def stage_files(
         kind = dataset_kind
         units: dict[str, str] = {}
         for path in paths:
-            result, bad, file_kind, file_units = _read_file(
-                path, options, read_options, staging, kind
-            )
+            with _naming(path):
+                result, bad, file_kind, file_units = _read_source(
+                    path, options, read_options, staging, kind
+                )
             files.append(result)
             rejects.append(bad)
             kind = kind or file_kind

@@ -14,7 +14,7 @@ from variosync.catalog.datasets import validate_name
 from variosync.errors import NotFoundError, UsageError
 from variosync.export import resolve_format, write_batches
 from variosync.formats.base import ReadOptions
-from variosync.ingest import REJECT_SAMPLE, IngestReport, stage_files
+from variosync.ingest import IngestReport, stage_files
 from variosync.model import IngestOptions, Kind
 from variosync.query import Query, hourly_aggregates, run
 from variosync.settings import Settings
@@ -96,21 +96,7 @@ class Variosync:
                 {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)},
             )
             self._refresh(record, staged.units)
-        return IngestReport(
-            dataset=dataset,
-            files=staged.files,
-            rows_read=staged.rows_read,
-            rows_written=staging.rows_out,
-            inserted=result.inserted,
-            updated=result.updated,
-            series=staging.series_out,
-            start=staging.start,
-            end=staging.end,
-            rejected=staged.rejected,
-            rejects_sample=staged.rejects.head(REJECT_SAMPLE).to_dicts(),
-            version=result.version,
-            kind=staged.kind.value,
-        )
+        return staged.report(dataset, result)
 
     def _existing_kind(self, dataset: str, options: IngestOptions) -> Kind | None:
         try:

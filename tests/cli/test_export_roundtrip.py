@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import ENVIRONMENT, Cli
+from tests.cli.conftest import Cli
+from tests.envclean import ENVIRONMENT
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS
 
 SOURCE = (

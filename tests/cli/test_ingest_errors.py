@@ -131,3 +131,24 @@ def test_usage_errors_from_click_are_not_tracebacks(vs: Cli) -> None:
     assert result.exit_code == 2
     assert "Missing option '--dataset'" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_an_option_one_of_several_files_cannot_meet_names_that_file(vs: Cli, write: Write) -> None:
+    first = write("first.csv", "stamp,v\n2024-01-01T00:00:00Z,1\n")
+    second = write("second.csv", GOOD)
+    line = vs.fails("ingest", first, second, "-d", "d", "--time-col", "stamp", code=2)
+    assert line.startswith("error: second.csv: no column 'stamp' for the time column")
+
+
+def test_an_unreachable_store_is_one_line_without_secrets(
+    vs: Cli, write: Write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The object store's client explains a failure as a chain of causes over several lines.
+    monkeypatch.setenv("VARIOSYNC_STORE_URL", "s3://bucket/prefix")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIATESTKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "do-not-print-me")
+    line = vs.fails("ingest", write("a.csv", GOOD), "-d", "d", code=6)
+    assert "s3://bucket/prefix" in line
+    assert "Connection refused" in line
+    assert "do-not-print-me" not in line

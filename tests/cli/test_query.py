@@ -226,6 +226,19 @@ def test_table_says_nothing_when_all_rows_are_shown(
     assert result.stderr == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "header"),
+    [
+        (["--fields", "v,v"], "series_id,ts,v"),
+        (["--fields", "v", "--every", "1h", "--agg", "max,max"], "series_id,ts,v"),
+        (["--fields", "v", "--every", "1h", "--agg", "max,min,max"], "series_id,ts,v_max,v_min"),
+    ],
+)
+def test_a_name_given_twice_counts_once(vs: Cli, tiny: str, args: list[str], header: str) -> None:
+    out = vs.ok("query", tiny, "-s", "b", "--format", "csv", *args).stdout
+    assert out.splitlines()[0] == header
+
+
 def test_csv(vs: Cli, tiny: str) -> None:
     out = vs.ok("query", tiny, "--format", "csv", "-s", "b").stdout
     assert out == "series_id,ts,v,label\nb,2024-01-01T00:30:00Z,5,u\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.cli.conftest import ENVIRONMENT
+from tests.envclean import ENVIRONMENT
 
 pytestmark = pytest.mark.slow
 

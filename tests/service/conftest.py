@@ -7,21 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.envclean import clean_environment
 from variosync import Settings, Variosync
 
-# Settings read these; a developer's own environment must not point the tests elsewhere.
-ENVIRONMENT = [
-    name
-    for field in Settings.model_fields.values()
-    for name in getattr(field.validation_alias, "choices", [])
-    if isinstance(name, str) and name.isupper()
-]
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ENVIRONMENT:
-        monkeypatch.delenv(name, raising=False)
+# An autouse fixture: importing it here applies it to every test in this folder.
+__all__ = ["clean_environment"]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -18,15 +19,19 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+def load_settings(ctx: click.Context) -> Settings:
+    """Settings from the environment, with ``--home`` (or ``VARIOSYNC_HOME``) applied."""
+    home: Path | None = ctx.find_root().params.get("home")
+    return Settings(home=home) if home else Settings()
+
+
 def open_service(ctx: click.Context) -> Variosync:
     """The facade for this invocation, built once from settings and ``--home``."""
     root = ctx.find_root()
     service = root.meta.get("service")
     if isinstance(service, Variosync):
         return service
-    home: Path | None = root.params.get("home")
-    settings = Settings(home=home) if home else Settings()
-    service = Variosync(settings)
+    service = Variosync(load_settings(ctx))
     root.meta["service"] = service
     root.call_on_close(service.close)
     return service
@@ -34,10 +39,16 @@ def open_service(ctx: click.Context) -> Variosync:
 
 def fail(error: VarioSyncError) -> None:
     """Print one line (plus a hint line) to stderr and exit with the error's code."""
-    click.echo(f"error: {error.message}", err=True)
+    click.echo(f"error: {one_line(error.message)}", err=True)
     if error.hint:
         click.echo(f"hint: {error.hint}", err=True)
     sys.exit(error.exit_code)
+
+
+def one_line(message: str) -> str:
+    """A message on one line: a library's multi-line cause chain (``a\n  ↳ b``) becomes ``a: b``."""
+    parts = (line.strip().removeprefix("↳").strip() for line in message.splitlines())
+    return ": ".join(part for part in parts if part)
 
 
 def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -57,6 +68,14 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
 def echo_err(message: str) -> None:
     """A message for people, on stderr (stdout is for data)."""
     click.echo(message, err=True)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+
+
+def echo_json(value: Any) -> None:
+    """Print a value (dataclass fields, lists of them) as indented JSON on stdout."""
+    click.echo(json.dumps(to_json_value(value), indent=2))
 
 
 def to_json_value(value: Any) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -15,7 +14,7 @@ import polars as pl
 
 from variosync import __version__
 from variosync.cli import manage
-from variosync.cli.context import echo_err, open_service, reports_errors, to_json_value
+from variosync.cli.context import echo_err, echo_json, open_service, reports_errors
 from variosync.cli.render import echo_frame, print_frame, print_ingest
 from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
@@ -88,15 +87,16 @@ def ingest(
     )
     report = open_service(ctx).ingest(list(paths), dataset, options)
     if as_json:
-        click.echo(json.dumps(to_json_value(asdict(report)), indent=2))
+        echo_json(asdict(report))
     else:
         print_ingest(report)
 
 
 def _split(text: str | None) -> tuple[str, ...] | None:
+    """The items of a comma-separated option, each once, in order."""
     if text is None:
         return None
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
 
 def build_query(

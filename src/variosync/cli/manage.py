@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import asdict
-from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
 import click
 
 from variosync.catalog import make_engine, upgrade
-from variosync.cli.context import echo_err, open_service, reports_errors, to_json_value
-from variosync.cli.render import datasets_frame, print_frame, print_ingest
+from variosync.cli.context import (
+    echo_err,
+    echo_json,
+    json_option,
+    load_settings,
+    open_service,
+    reports_errors,
+)
+from variosync.cli.render import datasets_frame, iso_time, print_frame, print_ingest
 from variosync.model import IngestOptions
 from variosync.service import Variosync
 from variosync.settings import Settings
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 @reports_errors
 def datasets(ctx: click.Context, as_json: bool) -> None:
@@ -30,7 +35,7 @@ def datasets(ctx: click.Context, as_json: bool) -> None:
     """
     items = open_service(ctx).datasets()
     if as_json:
-        click.echo(json.dumps(to_json_value([asdict(d) for d in items]), indent=2))
+        echo_json([asdict(d) for d in items])
     elif not items:
         echo_err("no datasets yet; try: variosync ingest FILE --dataset NAME")
     else:
@@ -39,7 +44,7 @@ def datasets(ctx: click.Context, as_json: bool) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 @reports_errors
 def info(ctx: click.Context, name: str, as_json: bool) -> None:
@@ -53,23 +58,19 @@ def info(ctx: click.Context, name: str, as_json: bool) -> None:
     series = service.series(name)
     if as_json:
         payload = asdict(d) | {"versions": found.versions, "series": series}
-        click.echo(json.dumps(to_json_value(payload), indent=2))
+        echo_json(payload)
         return
     lines = [
         f"dataset   {d.name} ({d.kind})",
         f"rows      {d.row_count}",
         f"series    {d.series_count}: {', '.join(series[:10])}{' …' if len(series) > 10 else ''}",
-        f"range     {_iso(d.start)} .. {_iso(d.end)}",
+        f"range     {iso_time(d.start)} .. {iso_time(d.end)}",
         f"version   {d.version} ({found.versions} versions)",
         f"size      {d.size_bytes} bytes",
         "fields",
     ]
     lines += [f"  {f.name:<20} {f.dtype:<12} {f.unit or ''}".rstrip() for f in d.fields]
     click.echo("\n".join(lines))
-
-
-def _iso(value: datetime | None) -> str:
-    return "-" if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 @click.command()
@@ -92,7 +93,7 @@ def delete(ctx: click.Context, name: str, yes: bool) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option
 @click.pass_context
 @reports_errors
 def history(ctx: click.Context, name: str, as_json: bool) -> None:
@@ -102,7 +103,7 @@ def history(ctx: click.Context, name: str, as_json: bool) -> None:
     """
     versions = open_service(ctx).history(name)
     if as_json:
-        click.echo(json.dumps(to_json_value([asdict(v) for v in versions]), indent=2))
+        echo_json([asdict(v) for v in versions])
         return
     for v in versions:
         details = " ".join(f"{k}={val}" for k, val in sorted(v.metadata.items()))
@@ -156,8 +157,7 @@ def db_upgrade(ctx: click.Context) -> None:
 
     Example: variosync db upgrade
     """
-    home = ctx.find_root().params.get("home")
-    settings = Settings(home=home) if home else Settings()
+    settings = load_settings(ctx)
     if settings.database_url is None:
         settings.home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.catalog_url)

@@ -47,7 +47,8 @@ def echo_frame(frame: pl.DataFrame, fmt: str) -> None:
     click.echo(text, nl=False)
 
 
-def _time(value: datetime | None) -> str:
+def iso_time(value: datetime | None) -> str:
+    """A time as ISO 8601 UTC text (``-`` for none)."""
     return "-" if value is None else value.isoformat().replace("+00:00", "Z")
 
 
@@ -57,7 +58,7 @@ def print_ingest(report: IngestReport) -> None:
         f"{report.dataset}: wrote {report.rows_written} rows "
         f"({report.inserted} new, {report.updated} replaced) from {report.rows_read} read "
         f"in {len(report.files)} file(s); {report.series} series, "
-        f"{_time(report.start)} .. {_time(report.end)}; version {report.version}"
+        f"{iso_time(report.start)} .. {iso_time(report.end)}; version {report.version}"
     )
     if report.rejected:
         click.echo(f"rejected {report.rejected} row(s); first ones:", err=True)
