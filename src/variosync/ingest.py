@@ -58,6 +58,7 @@ class StagedIngest:
             files=self.files,
             rows_read=self.rows_read,
             rows_written=self.staging.rows_out,
+            duplicates=self.staging.rows_in - self.staging.rows_out,
             inserted=written.inserted,
             updated=written.updated,
             series=self.staging.series_out,
@@ -78,6 +79,8 @@ class IngestReport:
     files: list[FileResult]
     rows_read: int
     rows_written: int
+    duplicates: int
+    """Valid rows that repeated a (series_id, ts) of the same input; the last one was kept."""
     inserted: int
     updated: int
     series: int
@@ -122,6 +125,11 @@ def _read_source(
 ) -> tuple[FileResult, pl.DataFrame, Kind, dict[str, str]]:
     effective = options if options.kind is not None or kind is None else _with_kind(options, kind)
     with open_source(path, read_options) as source:
+        if options.sheet is not None and source.format != "xlsx":
+            raise UsageError(
+                f"--sheet applies to Excel files; this one is {source.format}",
+                hint="leave out --sheet for this file",
+            )
         plan = None
         offset = 0
         rejects: list[pl.DataFrame] = []

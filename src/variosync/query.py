@@ -6,7 +6,7 @@ Pure: takes and returns polars lazy frames; the store provides the scan.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -153,6 +153,9 @@ def _resample_exprs(
 def run(scan: pl.LazyFrame, query: Query, kind: Kind = Kind.GENERIC) -> pl.LazyFrame:
     """Apply ``query`` to a dataset scan; the result is sorted by series and time."""
     schema = scan.collect_schema()
+    query = replace(
+        query, fields=tuple(dict.fromkeys(query.fields)), aggs=tuple(dict.fromkeys(query.aggs))
+    )
     fields = select_fields(schema, query.fields)
     frame = scan
     if query.series:

@@ -68,8 +68,11 @@ def current_revision(engine: Engine) -> str | None:
                 return None
             return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
     except SQLAlchemyError as exc:
+        where = engine.url.render_as_string(hide_password=True)
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        cause = lines[0] if lines else type(exc).__name__
         raise StorageError(
-            f"cannot reach the catalog database: {type(exc).__name__}",
+            f"cannot reach the catalog database {where}: {cause}",
             hint="check that the database server is running and DATABASE_URL is right",
         ) from exc
 

@@ -60,6 +60,12 @@ def print_ingest(report: IngestReport) -> None:
         f"in {len(report.files)} file(s); {report.series} series, "
         f"{iso_time(report.start)} .. {iso_time(report.end)}; version {report.version}"
     )
+    if report.duplicates:
+        click.echo(
+            f"{report.duplicates} row(s) repeated a series and time of the same input; "
+            "the last of each was kept",
+            err=True,
+        )
     if report.rejected:
         click.echo(f"rejected {report.rejected} row(s); first ones:", err=True)
         for reject in report.rejects_sample[:10]:

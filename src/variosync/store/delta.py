@@ -25,6 +25,10 @@ from variosync.store.schema import conform_batch, plan_casts, widened_fields
 _MERGE_ON = f"t.{SERIES} = s.{SERIES} AND t.{TS} = s.{TS}"
 _RETRIES = 8
 _META_PREFIX = "variosync."
+_STORE_HINT = (
+    "check VARIOSYNC_STORE_URL (or AWS_BUCKET_NAME), AWS_ENDPOINT_URL and the credentials, "
+    "and that the endpoint is reachable"
+)
 
 ReaderFactory = Callable[[], pa.RecordBatchReader]
 
@@ -98,9 +102,14 @@ class DeltaStore:
                     f"version {version} does not exist",
                     hint="`variosync history NAME` lists the versions",
                 ) from exc
-            raise StorageError(f"cannot open table {table_id}: {exc}") from exc
+            raise StorageError(
+                f"cannot open table {table_id} in the store at {self.root}: {_one_line(exc)}",
+                hint=_STORE_HINT,
+            ) from exc
         except OSError as exc:
-            raise StorageError(f"cannot reach the store at {self.root}: {exc}") from exc
+            raise StorageError(
+                f"cannot reach the store at {self.root}: {_one_line(exc)}", hint=_STORE_HINT
+            ) from exc
 
     def exists(self, table_id: str) -> bool:
         """Whether the table has at least one commit."""
@@ -385,6 +394,12 @@ def _row_metrics(metrics: dict[str, Any]) -> dict[str, str]:
             "updated": str(metrics.get("num_target_rows_updated", 0)),
         }
     return {}
+
+
+def _one_line(exc: BaseException) -> str:
+    """An error from the storage client on one line (its cause chains run over many lines)."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return (text[:400] + " …" if len(text) > 400 else text) or type(exc).__name__
 
 
 def _prefixed(metadata: dict[str, str]) -> dict[str, str]:
