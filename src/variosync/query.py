@@ -158,7 +158,9 @@ def run(scan: pl.LazyFrame, query: Query, kind: Kind = Kind.GENERIC) -> pl.LazyF
     )
     fields = select_fields(schema, query.fields)
     frame = scan
-    if query.series:
+    if len(query.series) == 1:  # an equality prunes row groups more reliably than is_in
+        frame = frame.filter(pl.col(SERIES) == query.series[0])
+    elif query.series:
         frame = frame.filter(pl.col(SERIES).is_in(list(query.series)))
     if query.start is not None:
         frame = frame.filter(pl.col(TS) >= query.start)

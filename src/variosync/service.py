@@ -192,13 +192,17 @@ class Variosync:
         """A lazy frame over the dataset (optionally as of an old version)."""
         record = self.catalog.get(name)
         self._require_data(record)
-        return self.store.scan(record.id, as_of)
+        return self.store.scan(record.id, record.version if as_of is None else as_of)
 
     def query_lazy(self, name: str, query: Query, as_of: int | None = None) -> pl.LazyFrame:
         """The query as a lazy frame (to stream or collect)."""
         record = self.catalog.get(name)
         self._require_data(record)
-        return run(self.store.scan(record.id, as_of), query, Kind(record.kind))
+        return run(
+            self.store.scan(record.id, record.version if as_of is None else as_of),
+            query,
+            Kind(record.kind),
+        )
 
     def query(
         self, name: str, query: Query | None = None, as_of: int | None = None

@@ -152,6 +152,9 @@ class DatasetCatalog:
             row = session.get(DatasetRow, dataset_id, with_for_update=True)
             if row is None:
                 raise NotFoundError(f"dataset {dataset_id} vanished while being written")
+            if values.get("delta_version", row.delta_version) < row.delta_version:
+                # A concurrent writer already recorded a newer version: keep its stats.
+                return _to_dataset(row)
             for key, value in values.items():
                 setattr(row, key, value)
             row.updated_at = datetime.now(UTC)

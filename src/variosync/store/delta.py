@@ -6,8 +6,8 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +19,23 @@ from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundErr
 
 from variosync.errors import ConflictError, NotFoundError, StorageError, VarioSyncError
 from variosync.model import SERIES, TS
+from variosync.store.commits import (
+    VersionInfo,
+    column_sum,
+    column_values,
+    one_line,
+    prefixed,
+    version_info,
+)
 from variosync.store.locking import file_lock
 from variosync.store.schema import conform_batch, plan_casts, widened_fields
 
 _MERGE_ON = f"t.{SERIES} = s.{SERIES} AND t.{TS} = s.{TS}"
 _RETRIES = 8
-_META_PREFIX = "variosync."
+# Rows are sorted by series, so a row group holds few series: small groups let a one-series
+# query skip almost everything by statistics, at little cost in file size.
+_ROW_GROUP_ROWS = 128 * 1024
+_SNAPSHOTS = 64
 _STORE_HINT = (
     "check VARIOSYNC_STORE_URL (or AWS_BUCKET_NAME), AWS_ENDPOINT_URL and the credentials, "
     "and that the endpoint is reachable"
@@ -43,16 +54,6 @@ class WriteResult:
 
 
 @dataclass(frozen=True)
-class VersionInfo:
-    """One entry of a table's history."""
-
-    version: int
-    timestamp: datetime
-    operation: str
-    metadata: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class TableStats:
     """Counts and range of one table version."""
 
@@ -67,7 +68,9 @@ class TableStats:
 
 
 def _writer_properties() -> WriterProperties:
-    return WriterProperties(compression="ZSTD", compression_level=3, max_row_group_size=1_000_000)
+    return WriterProperties(
+        compression="ZSTD", compression_level=3, max_row_group_size=_ROW_GROUP_ROWS
+    )
 
 
 class DeltaStore:
@@ -80,6 +83,7 @@ class DeltaStore:
         self._options = storage_options or None
         self._lock_dir = lock_dir
         self.is_local = "://" not in self.root
+        self._snapshots: dict[tuple[str, int], tuple[list[str] | None, pl.Schema]] = {}
         # polars' object store takes lower-case keys and knows nothing of commit settings.
         self._scan_options = {
             k.lower(): v for k, v in (storage_options or {}).items() if k.upper().startswith("AWS_")
@@ -103,12 +107,12 @@ class DeltaStore:
                     hint="`variosync history NAME` lists the versions",
                 ) from exc
             raise StorageError(
-                f"cannot open table {table_id} in the store at {self.root}: {_one_line(exc)}",
+                f"cannot open table {table_id} in the store at {self.root}: {one_line(exc)}",
                 hint=_STORE_HINT,
             ) from exc
         except OSError as exc:
             raise StorageError(
-                f"cannot reach the store at {self.root}: {_one_line(exc)}", hint=_STORE_HINT
+                f"cannot reach the store at {self.root}: {one_line(exc)}", hint=_STORE_HINT
             ) from exc
 
     def exists(self, table_id: str) -> bool:
@@ -132,7 +136,7 @@ class DeltaStore:
 
         ``source`` is called again on a retry after a concurrent commit won the race.
         """
-        props = CommitProperties(custom_metadata=_prefixed(metadata))
+        props = CommitProperties(custom_metadata=prefixed(metadata))
         for attempt in range(_RETRIES):
             try:
                 with self._locked(table_id):
@@ -220,7 +224,7 @@ class DeltaStore:
             mode="overwrite",
             schema_mode="overwrite",
             writer_properties=_writer_properties(),
-            commit_properties=CommitProperties(custom_metadata=_prefixed(note)),
+            commit_properties=CommitProperties(custom_metadata=prefixed(note)),
             target_file_size=64 * 1024 * 1024,
         )
         return self._open(table_id)
@@ -249,16 +253,18 @@ class DeltaStore:
         """A lazy scan of the table (optionally as of an old version).
 
         Tables written here use no reader features (deletion vectors, column mapping), so the
-        current files are scanned natively by polars, with row-group pruning; files written
+        version's files are scanned natively by polars, with row-group pruning; files written
         before a field was added get that field as nulls. Other tables go through scan_delta.
+        A version's file list never changes, so it is kept for the next query.
         """
-        table = self._open(table_id, version)
-        if table.protocol().reader_features:
+        snapshot = self._snapshots.get((table_id, version)) if version is not None else None
+        if snapshot is None:
+            snapshot = self._snapshot(table_id, version)
+        files, schema = snapshot
+        if files is None:
             return pl.scan_delta(
-                self.uri(table_id), version=table.version(), storage_options=self._scan_options
+                self.uri(table_id), version=version, storage_options=self._scan_options
             )
-        schema = pl.DataFrame(pa.schema(table.schema().to_arrow()).empty_table()).schema
-        files = table.file_uris()
         if not files:
             return pl.LazyFrame(schema=schema)
         return pl.scan_parquet(
@@ -271,21 +277,18 @@ class DeltaStore:
             storage_options=self._scan_options,
         )
 
+    def _snapshot(self, table_id: str, version: int | None) -> tuple[list[str] | None, pl.Schema]:
+        table = self._open(table_id, version)
+        schema = pl.DataFrame(pa.schema(table.schema().to_arrow()).empty_table()).schema
+        files = None if table.protocol().reader_features else list(table.file_uris())
+        if len(self._snapshots) >= _SNAPSHOTS:
+            self._snapshots.pop(next(iter(self._snapshots)))
+        self._snapshots[(table_id, table.version())] = (files, schema)
+        return files, schema
+
     def history(self, table_id: str) -> list[VersionInfo]:
         """All commits, newest first."""
-        out = []
-        for entry in self._open(table_id).history():
-            meta = {
-                k.removeprefix(_META_PREFIX): str(v)
-                for k, v in entry.items()
-                if k.startswith(_META_PREFIX)
-            }
-            if meta.get("operation", "ingest") == "ingest":
-                meta.update(_row_metrics(entry.get("operationMetrics") or {}))
-            stamp = datetime.fromtimestamp(int(entry.get("timestamp", 0)) / 1000, tz=UTC)
-            op = meta.pop("operation", str(entry.get("operation", "")).lower())
-            out.append(VersionInfo(int(entry["version"]), stamp, op, meta))
-        return out
+        return [version_info(entry) for entry in self._open(table_id).history()]
 
     def restore(self, table_id: str, version: int, metadata: dict[str, str]) -> int:
         """Make ``version``'s data current again, as a new commit; returns the new version."""
@@ -298,7 +301,7 @@ class DeltaStore:
                 )
             try:
                 table.restore(
-                    version, commit_properties=CommitProperties(custom_metadata=_prefixed(metadata))
+                    version, commit_properties=CommitProperties(custom_metadata=prefixed(metadata))
                 )
             except DeltaError as exc:
                 raise StorageError(f"restore of table {table_id} failed: {exc}") from exc
@@ -310,7 +313,7 @@ class DeltaStore:
             table = self._open(table_id)
             metrics: dict[str, Any] = table.optimize.compact(
                 writer_properties=_writer_properties(),
-                commit_properties=CommitProperties(custom_metadata=_prefixed(metadata)),
+                commit_properties=CommitProperties(custom_metadata=prefixed(metadata)),
             )
             table = self._open(table_id)
             table.create_checkpoint()
@@ -322,16 +325,16 @@ class DeltaStore:
         """Rows, series, time range and size of a table version."""
         table = self._open(table_id, version)
         actions = table.get_add_actions(flatten=True)
-        rows = _column_sum(actions, "num_records")
-        size = _column_sum(actions, "size_bytes")
+        rows = column_sum(actions, "num_records")
+        size = column_sum(actions, "size_bytes")
         start = end = None
         series = 0
         if rows:
             scan = self.scan(table_id, table.version())
             series = int(scan.select(pl.col(SERIES).n_unique()).collect().item())
             # Every file written here carries min/max statistics of ts; use them, not a scan.
-            starts = _column_values(actions, f"min.{TS}")
-            ends = _column_values(actions, f"max.{TS}")
+            starts = column_values(actions, f"min.{TS}")
+            ends = column_values(actions, f"max.{TS}")
             if starts and ends and None not in starts and None not in ends:
                 start, end = min(starts), max(ends)
             else:
@@ -366,41 +369,4 @@ class DeltaStore:
 
 
 def _count(table: DeltaTable) -> int:
-    return _column_sum(table.get_add_actions(flatten=True), "num_records")
-
-
-def _column_values(actions: Any, column: str) -> list[Any]:
-    """One column of the add-actions table as Python values; empty if the column is absent."""
-    if not actions.num_rows or column not in actions.column_names:
-        return []
-    return list(actions.column(column).to_pylist())
-
-
-def _column_sum(actions: Any, column: str) -> int:
-    """Sum of one column of delta-rs's add-actions table (read without converting to pyarrow,
-    whose first conversion costs a noticeable import)."""
-    if not actions.num_rows:
-        return 0
-    return sum(int(v or 0) for v in actions.column(column).to_pylist())
-
-
-def _row_metrics(metrics: dict[str, Any]) -> dict[str, str]:
-    """Rows a commit added or replaced, from delta-rs's operation metrics."""
-    if "num_added_rows" in metrics:
-        return {"inserted": str(metrics["num_added_rows"]), "updated": "0"}
-    if "num_target_rows_inserted" in metrics:
-        return {
-            "inserted": str(metrics["num_target_rows_inserted"]),
-            "updated": str(metrics.get("num_target_rows_updated", 0)),
-        }
-    return {}
-
-
-def _one_line(exc: BaseException) -> str:
-    """An error from the storage client on one line (its cause chains run over many lines)."""
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    return (text[:400] + " …" if len(text) > 400 else text) or type(exc).__name__
-
-
-def _prefixed(metadata: dict[str, str]) -> dict[str, str]:
-    return {_META_PREFIX + k: str(v) for k, v in metadata.items()}
+    return column_sum(table.get_add_actions(flatten=True), "num_records")
