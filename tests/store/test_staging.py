@@ -71,3 +71,12 @@ def test_time_ordered_input_takes_the_fast_path_and_stays_correct() -> None:
         )
         == -1
     )
+
+
+def test_input_already_in_key_order_keeps_the_last_duplicate() -> None:
+    data = [("a", 1, 1), ("a", 1, 2), ("a", 2, 3), ("b", 0, 4), ("b", 0, 5)]
+    with Staging(10**9) as staging:
+        staging.add(_frame(data))
+        got = pl.concat(list(staging.frames()))
+    assert got.equals(_expected(data))
+    assert got.get_column("v").to_list() == [2, 3, 5]

@@ -166,6 +166,15 @@ class Staging:
         # each series' points in time order (time-major sensor logs, per-ticker exports), so a
         # stable sort by series alone already yields key order; otherwise sort fully. Within a
         # key, arrival order decides: the last row of each key is the one that wins.
+        previous_series = pl.col(SERIES).shift()
+        in_key_order = frame.select(
+            (
+                (pl.col(SERIES) > previous_series)
+                | ((pl.col(SERIES) == previous_series) & (pl.col(TS) >= pl.col(TS).shift()))
+            ).all()
+        ).item()
+        if in_key_order:  # a file sorted by series and time (a per-ticker export): no sort
+            return frame.filter(_last_of_key(SERIES)).drop(_ORDER)
         names = frame.get_column(SERIES).unique().sort()
         rank = pl.col(SERIES).replace_strict(
             names, pl.int_range(0, names.len(), dtype=pl.UInt32, eager=True), return_dtype=pl.UInt32
@@ -177,10 +186,7 @@ class Staging:
         ).item()
         if not in_time_order:
             ordered = ranked.sort([_RANK, TS, _ORDER])
-        last_of_key = (pl.col(_RANK) != pl.col(_RANK).shift(-1)).fill_null(True) | (
-            pl.col(TS) != pl.col(TS).shift(-1)
-        ).fill_null(True)
-        return ordered.filter(last_of_key).drop(_ORDER, _RANK)
+        return ordered.filter(_last_of_key(_RANK)).drop(_ORDER, _RANK)
 
     def arrow_reader(self) -> pa.RecordBatchReader:
         """The staged rows as one Arrow stream (for a single Delta commit)."""
@@ -212,3 +218,10 @@ def _read_group(path: Path, index: int) -> pl.DataFrame:
     frame = pl.from_arrow(pq.ParquetFile(path).read_row_group(index))
     assert isinstance(frame, pl.DataFrame)
     return frame
+
+
+def _last_of_key(series: str) -> pl.Expr:
+    """True on the last row of each (series, ts) run of a frame sorted by key."""
+    return (pl.col(series) != pl.col(series).shift(-1)).fill_null(True) | (
+        pl.col(TS) != pl.col(TS).shift(-1)
+    ).fill_null(True)
