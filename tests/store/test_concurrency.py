@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +55,43 @@ def test_parallel_ingests_into_one_dataset(tmp_path: Path, round_: int) -> None:
         assert service.catalog.get("shared").row_count == 8_000
         assert len(service.history("shared")) == 4
         assert data.group_by("series_id").agg(pl.len()).get_column("len").to_list() == [2_000] * 4
+
+
+@pytest.mark.slow
+@pytest.mark.s3
+def test_parallel_ingests_on_s3_lose_nothing(
+    tmp_path: Path, s3_endpoint: str, s3_bucket: str
+) -> None:
+    env = {
+        **os.environ,
+        "VARIOSYNC_HOME": str(tmp_path / "home"),
+        "VARIOSYNC_STORE_URL": f"s3://{s3_bucket}/variosync",
+        "AWS_ENDPOINT_URL": s3_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    files = [_csv(tmp_path / f"f{i}.csv", f"s{i}", 500) for i in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "variosync", "ingest", str(f), "-d", "shared", "--json"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for f in files
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, err
+        summary = json.loads(out)
+        assert summary["inserted"] == 500  # this ingest's rows, not the table's
+    result = subprocess.run(
+        [sys.executable, "-m", "variosync", "query", "shared", "--format", "csv"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 1 + 1_500

@@ -158,17 +158,23 @@ class DeltaStore:
     ) -> WriteResult:
         reader = source()
         if not self.exists(table_id):
+            written = [0]
+
+            def counted() -> Iterator[pa.RecordBatch]:
+                for batch in reader:
+                    written[0] += batch.num_rows
+                    yield batch
+
             write_deltalake(
                 self.uri(table_id),
-                reader,
-                mode="error",
+                pa.RecordBatchReader.from_batches(reader.schema, counted()),
+                mode="error",  # a concurrent creator wins; we retry as a merge
                 storage_options=self._options,
                 writer_properties=_writer_properties(),
                 commit_properties=props,
                 target_file_size=64 * 1024 * 1024,
             )
-            table = self._open(table_id)
-            return WriteResult(table.version(), _count(table), 0)
+            return WriteResult(0, written[0], 0)
         table = self._open(table_id)
         existing = pa.schema(table.schema().to_arrow())
         widen = widened_fields(reader.schema, existing)
@@ -197,7 +203,7 @@ class DeltaStore:
                 raise
             raise StorageError(f"write to table {table_id} failed: {exc}") from exc
         return WriteResult(
-            self._open(table_id).version(),
+            table.version(),  # the merge moved this handle to its own commit
             int(metrics.get("num_target_rows_inserted", 0)),
             int(metrics.get("num_target_rows_updated", 0)),
         )
@@ -366,7 +372,3 @@ class DeltaStore:
             return
         except OSError as exc:
             raise StorageError(f"cannot delete table {table_id}: {exc}") from exc
-
-
-def _count(table: DeltaTable) -> int:
-    return column_sum(table.get_add_actions(flatten=True), "num_records")
