@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +15,15 @@ from variosync.errors import NotFoundError, UsageError
 from variosync.export import resolve_format, write_batches
 from variosync.formats.base import ReadOptions
 from variosync.ingest import IngestReport, stage_files
-from variosync.model import IngestOptions, Kind
+from variosync.model import SERIES, IngestOptions, Kind
 from variosync.query import Query, hourly_aggregates, run
 from variosync.settings import Settings
 from variosync.store import DeltaStore, VersionInfo
 from variosync.store.locking import file_lock
 
 EXPORT_BATCH_ROWS = 500_000
+STREAM_ROWS = 2_000_000
+"""Rows read per group of series when streaming a plain selection."""
 
 
 @dataclass(frozen=True)
@@ -226,8 +228,50 @@ class Variosync:
         """Write the dataset (or a query of it) to a file; returns the rows written."""
         path = Path(output)
         fmt, compression = resolve_format(path, fmt, compression)
-        frame = self.query_lazy(name, query or Query(), as_of)
-        return write_batches(batches(frame), path, fmt, compression)
+        return write_batches(self.stream(name, query, as_of), path, fmt, compression)
+
+    def stream(
+        self, name: str, query: Query | None = None, as_of: int | None = None
+    ) -> Iterator[pl.DataFrame]:
+        """The query's rows in batches, sorted by series and time, in bounded memory.
+
+        Sorting a whole dataset would hold it in memory, so a plain selection is read a group of
+        series at a time (rows are stored sorted by series, so each group's read skips the
+        other row groups by their statistics); resamples, latest points and limits are small.
+        """
+        query = query or Query()
+        record = self.catalog.get(name)
+        self._require_data(record)
+        scan = self.store.scan(record.id, record.version if as_of is None else as_of)
+        kind = Kind(record.kind)
+        whole = run(scan, query, kind)  # validates the query before any output starts
+        if query.every or query.latest or query.limit is not None:
+            return batches(whole)
+        per_series = max(1, record.row_count // max(1, record.series_count))
+        return _by_series(scan, query, kind, whole, max(1, STREAM_ROWS // per_series))
+
+
+def _by_series(
+    scan: pl.LazyFrame, query: Query, kind: Kind, whole: pl.LazyFrame, step: int
+) -> Iterator[pl.DataFrame]:
+    names = sorted(set(query.series)) or sorted(
+        scan.select(pl.col(SERIES).unique()).collect().get_column(SERIES).drop_nulls().to_list()
+    )
+    empty = True
+    for start in range(0, len(names), step):
+        group = names[start : start + step]
+        if query.series:
+            part, spec = scan, replace(query, series=tuple(group))
+        else:  # a contiguous range of the sorted names: prunes by min/max statistics
+            part, spec = (
+                scan.filter(pl.col(SERIES).is_between(pl.lit(group[0]), pl.lit(group[-1]))),
+                query,
+            )
+        for batch in run(part, spec, kind).collect_batches(chunk_size=EXPORT_BATCH_ROWS):
+            empty = False
+            yield batch
+    if empty:
+        yield pl.DataFrame(schema=whole.collect_schema())
 
 
 def batches(frame: pl.LazyFrame, rows: int = EXPORT_BATCH_ROWS) -> Iterator[pl.DataFrame]:

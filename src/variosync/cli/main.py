@@ -20,7 +20,6 @@ from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
 from variosync.query import Agg, Fill, Query, parse_time
-from variosync.service import batches
 
 QUERY_FORMATS = ("table", "csv", "json", "jsonl", "parquet")
 
@@ -206,7 +205,7 @@ def query(
         return
     if fmt == "parquet" and sys.stdout.isatty():
         raise UsageError("parquet is binary", hint="use --output FILE.parquet or a pipe")
-    write_stream(batches(frame, 200_000), sys.stdout.buffer, fmt)
+    write_stream(service.stream(name, spec, as_of), sys.stdout.buffer, fmt)
     sys.stdout.buffer.flush()
 
 
