@@ -139,3 +139,19 @@ def read_all(path: Path, options: ReadOptions | None = None) -> tuple[RawSource,
         batches = list(source.batches)
     frame = pl.concat(batches, how="diagonal_relaxed") if batches else pl.DataFrame()
     return source, frame
+
+
+def by_format() -> dict[str, bytes]:
+    """One small file's bytes per registered format (Feather v2 is an Arrow IPC file)."""
+    return {
+        "csv": CSV,
+        "tsv": TSV,
+        "json": JSON,
+        "jsonl": JSONL,
+        "parquet": parquet(),
+        "arrow": arrow_file(),
+        "feather": arrow_file(),
+        "xlsx": xlsx(),
+        "stooq": STOOQ,
+        "lineprotocol": LINEPROTOCOL,
+    }

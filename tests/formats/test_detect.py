@@ -13,17 +13,8 @@ from . import samples
 from .conftest import Writer
 from .samples import compress
 
-CONTENT = {
-    "csv": samples.CSV,
-    "tsv": samples.TSV,
-    "json": samples.JSON,
-    "jsonl": samples.JSONL,
-    "parquet": samples.parquet(),
-    "arrow": samples.arrow_file(),
-    "xlsx": samples.xlsx(),
-    "stooq": samples.STOOQ,
-    "lineprotocol": samples.LINEPROTOCOL,
-}
+# Feather is found by extension only; by content it is an Arrow file.
+CONTENT = {k: v for k, v in samples.by_format().items() if k != "feather"}
 
 BY_EXTENSION = [
     ("data.csv", "csv"),

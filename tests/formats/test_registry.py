@@ -10,18 +10,7 @@ from variosync.formats import COMPRESSIONS, FORMATS, ReadOptions, detect, open_s
 from . import samples
 from .conftest import Writer
 
-FILES = {
-    "csv": samples.CSV,
-    "tsv": samples.TSV,
-    "json": samples.JSON,
-    "jsonl": samples.JSONL,
-    "parquet": samples.parquet(),
-    "arrow": samples.arrow_file(),
-    "feather": samples.arrow_file(),
-    "xlsx": samples.xlsx(),
-    "stooq": samples.STOOQ,
-    "lineprotocol": samples.LINEPROTOCOL,
-}
+FILES = samples.by_format()
 
 
 def test_every_format_has_a_sample() -> None:
