@@ -39,9 +39,3 @@ def test_ingest_query_history_restore_delete_on_s3(
         service.delete("remote")
         assert service.datasets() == []
     assert not (tmp_path / "home" / "store").exists()
-
-
-def test_secrets_never_appear_in_settings_repr() -> None:
-    settings = Settings(s3_access_key_id="AKIAEXAMPLE", s3_secret_access_key="very-secret")
-    assert "very-secret" not in repr(settings)
-    assert "very-secret" not in str(settings.model_dump())
