@@ -161,3 +161,21 @@ def test_drop_removes_the_table(store: DeltaStore) -> None:
     write(store, "t1", points([("a", 1, 1.0)]))
     store.drop("t1")
     assert not store.exists("t1")
+
+
+@pytest.mark.parametrize(
+    ("message", "lost"),
+    [
+        ("Generic error: A table already exists at: s3://b/p/", True),
+        ("Transaction failed: version 3 already exists", True),
+        ("Version 3 already exists", True),
+        ("Generic error: permission denied", False),
+        ("Schema error: field not found", False),
+    ],
+)
+def test_a_lost_race_is_retried_and_other_errors_are_not(message: str, lost: bool) -> None:
+    # The S3 concurrency test met "a table already exists" when two ingests created a dataset
+    # at once; that must be retried as a merge, not reported as a storage failure.
+    from variosync.store.delta import _lost_race
+
+    assert _lost_race(message) is lost

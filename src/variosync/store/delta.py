@@ -67,6 +67,16 @@ class TableStats:
     schema: dict[str, str]
 
 
+def _lost_race(message: str) -> bool:
+    """True when a write failed because a concurrent writer committed first.
+
+    delta-rs reports "version N already exists" for a lost commit and "a table already exists"
+    when another writer created the table between our existence check and our first write.
+    """
+    text = message.lower()
+    return "already exists" in text or ("version" in text and "exist" in text)
+
+
 def _writer_properties() -> WriterProperties:
     return WriterProperties(
         compression="ZSTD", compression_level=3, max_row_group_size=_ROW_GROUP_ROWS
@@ -144,7 +154,7 @@ class DeltaStore:
             except CommitFailedError:
                 time.sleep(0.05 * (attempt + 1))
             except DeltaError as exc:
-                if "version" in str(exc).lower() and "exist" in str(exc).lower():
+                if _lost_race(str(exc)):
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise StorageError(f"write to table {table_id} failed: {exc}") from exc
