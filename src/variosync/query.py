@@ -108,7 +108,8 @@ def select_fields(schema: pl.Schema, wanted: tuple[str, ...]) -> list[str]:
     return list(wanted)
 
 
-def _agg_expr(name: str, agg: Agg) -> pl.Expr:
+def agg_expr(name: str, agg: Agg) -> pl.Expr:
+    """The aggregation of column ``name`` in a resample bucket."""
     column = pl.col(name)
     exprs = {
         Agg.MEAN: column.mean(),
@@ -134,7 +135,7 @@ def _resample_exprs(
         if not aggs:
             default = OHLCV_AGGS.get(name) if kind is Kind.OHLCV else None
             agg = default or (Agg.MEAN if numeric else Agg.LAST)
-            exprs.append(_agg_expr(name, agg).alias(name))
+            exprs.append(agg_expr(name, agg).alias(name))
             continue
         usable = [a for a in aggs if numeric or a not in NUMERIC_ONLY]
         if not usable:
@@ -146,7 +147,7 @@ def _resample_exprs(
             continue
         for agg in usable:
             alias = name if len(aggs) == 1 else f"{name}_{agg}"
-            exprs.append(_agg_expr(name, agg).alias(alias))
+            exprs.append(agg_expr(name, agg).alias(alias))
     return exprs
 
 

@@ -13,7 +13,6 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.fs as pafs
 from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
@@ -28,6 +27,7 @@ from variosync.store.commits import (
     version_info,
 )
 from variosync.store.locking import file_lock
+from variosync.store.objects import delete_tree
 from variosync.store.schema import conform_batch, plan_casts, widened_fields
 
 _MERGE_ON = f"t.{SERIES} = s.{SERIES} AND t.{TS} = s.{TS}"
@@ -75,6 +75,19 @@ def _lost_race(message: str) -> bool:
     """
     text = message.lower()
     return "already exists" in text or ("version" in text and "exist" in text)
+
+
+def _overwrite(table: DeltaTable, reader: pa.RecordBatchReader, metadata: dict[str, str]) -> None:
+    """Replace a table's rows and schema with ``reader``'s as one commit on top of ``table``."""
+    write_deltalake(
+        table,
+        reader,
+        mode="overwrite",
+        schema_mode="overwrite",
+        writer_properties=_writer_properties(),
+        commit_properties=CommitProperties(custom_metadata=prefixed(metadata)),
+        target_file_size=64 * 1024 * 1024,
+    )
 
 
 def _writer_properties() -> WriterProperties:
@@ -233,17 +246,38 @@ class DeltaStore:
         reader = pa.RecordBatchReader.from_batches(
             schema, (batch for group in batches for batch in group)
         )
-        note = {"operation": "widen", "fields": ",".join(fields)}
-        write_deltalake(
-            table,
-            reader,
-            mode="overwrite",
-            schema_mode="overwrite",
-            writer_properties=_writer_properties(),
-            commit_properties=CommitProperties(custom_metadata=prefixed(note)),
-            target_file_size=64 * 1024 * 1024,
-        )
+        _overwrite(table, reader, {"operation": "widen", "fields": ",".join(fields)})
         return self._open(table_id)
+
+    def rewrite(
+        self,
+        table_id: str,
+        build: Callable[[int], pa.RecordBatchReader],
+        metadata: dict[str, str],
+    ) -> int:
+        """Replace the table's rows (and schema) by ``build(version)`` as one commit.
+
+        ``build`` reads the table as of ``version`` and returns the new rows; a writer that
+        commits in between makes this a ConflictError instead of losing its rows.
+        """
+        with self._locked(table_id):
+            table = self._open(table_id)
+            reader = build(table.version())
+            try:
+                _overwrite(table, reader, metadata)
+            except CommitFailedError:
+                raise ConflictError(
+                    f"table {table_id} changed while it was being rewritten",
+                    hint="run the command again",
+                ) from None
+            except DeltaError as exc:
+                if _lost_race(str(exc)):
+                    raise ConflictError(
+                        f"table {table_id} changed while it was being rewritten",
+                        hint="run the command again",
+                    ) from None
+                raise StorageError(f"rewrite of table {table_id} failed: {exc}") from exc
+            return self._open(table_id).version()
 
     @staticmethod
     def _merge(
@@ -367,18 +401,4 @@ class DeltaStore:
         if self.is_local:
             shutil.rmtree(self.uri(table_id), ignore_errors=True)
             return
-        options = self._options or {}
-        endpoint = options.get("AWS_ENDPOINT_URL")
-        filesystem = pafs.S3FileSystem(
-            access_key=options.get("AWS_ACCESS_KEY_ID"),
-            secret_key=options.get("AWS_SECRET_ACCESS_KEY"),
-            region=options.get("AWS_REGION"),
-            endpoint_override=endpoint,
-            scheme="http" if (endpoint or "").startswith("http://") else "https",
-        )
-        try:
-            filesystem.delete_dir(self.uri(table_id).removeprefix("s3://"))
-        except FileNotFoundError:
-            return
-        except OSError as exc:
-            raise StorageError(f"cannot delete table {table_id}: {exc}") from exc
+        delete_tree(self.uri(table_id), self._options or {}, table_id)

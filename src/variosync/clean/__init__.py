@@ -1,0 +1,1 @@
+"""Cleaning: typed operations, recipes of them, and their per-step reports."""

@@ -1,0 +1,117 @@
+"""Operations that change values in place: outliers, clip, round, scale."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from variosync.clean.fields import Applied, Context, resolve
+from variosync.clean.spec import Clip, Outliers, Round, Scale
+from variosync.errors import UsageError
+from variosync.model import SERIES
+
+MAD_SCALE = 1.4826
+"""Makes the median absolute deviation estimate the standard deviation of normal data."""
+
+
+def outlier_bounds(name: str, method: str, limit: float, window: int) -> tuple[pl.Expr, pl.Expr]:
+    """Per-series (lower, upper) bounds of field ``name``; values outside them are outliers."""
+    column = pl.col(name).cast(pl.Float64)
+    if method == "iqr":
+        q1 = column.quantile(0.25).over(SERIES)
+        q3 = column.quantile(0.75).over(SERIES)
+        spread = q3 - q1
+        return q1 - limit * spread, q3 + limit * spread
+    if method == "zscore":
+        mean = column.mean().over(SERIES)
+        std = column.std().over(SERIES)
+        return mean - limit * std, mean + limit * std
+    median = column.rolling_median(window, center=True, min_samples=1).over(SERIES)
+    deviation = (column - median).abs()
+    mad = deviation.rolling_median(window, center=True, min_samples=1).over(SERIES)
+    return median - limit * MAD_SCALE * mad, median + limit * MAD_SCALE * mad
+
+
+def outliers(frame: pl.DataFrame, step: Outliers, ctx: Context) -> Applied:
+    """Flag, remove, clip or null each field's outliers within its own series."""
+    names = resolve(frame, step.fields, numeric=True)
+    if not names:
+        return Applied(frame)
+    bounds = {name: outlier_bounds(name, step.method, step.limit, step.window) for name in names}
+    marks = {
+        name: ((pl.col(name) < low) | (pl.col(name) > high)).fill_null(False)
+        for name, (low, high) in bounds.items()
+    }
+    flags = frame.select(mark.alias(name) for name, mark in marks.items())
+    flagged = int(flags.select(pl.sum_horizontal(pl.all()).sum()).item() or 0)
+    if step.action == "flag":
+        taken = set(frame.columns)
+        columns = []
+        for name in names:
+            flag_name = f"{name}_outlier"
+            if flag_name in taken and frame.schema[flag_name] != pl.Boolean:
+                raise UsageError(
+                    f"cannot flag into {flag_name!r}: a field of that name holds values",
+                    hint="rename that field first",
+                )
+            columns.append(flags.get_column(name).alias(flag_name))
+        return Applied(frame.with_columns(columns), flagged=flagged)
+    if step.action == "remove":
+        return Applied(frame.filter(~pl.any_horizontal(flags.get_columns())), flagged=flagged)
+    if step.action == "null":
+        return Applied(
+            frame.with_columns(
+                pl.when(mark).then(None).otherwise(pl.col(name)).alias(name)
+                for name, mark in marks.items()
+            ),
+            flagged=flagged,
+        )
+    clipped = [
+        pl.when(marks[name])
+        .then(pl.col(name).cast(pl.Float64).clip(low, high))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name, (low, high) in bounds.items()
+    ]
+    return Applied(frame.with_columns(clipped), flagged=flagged)
+
+
+def clip(frame: pl.DataFrame, step: Clip, ctx: Context) -> Applied:
+    """Limit values to [lower, upper]."""
+    names = resolve(frame, step.fields, numeric=True)
+    return Applied(frame.with_columns(pl.col(n).clip(step.lower, step.upper) for n in names))
+
+
+def round_values(frame: pl.DataFrame, step: Round, ctx: Context) -> Applied:
+    """Round float fields to ``decimals`` places; integers only change for negative decimals."""
+    names = resolve(frame, step.fields, numeric=True)
+    exprs: list[pl.Expr] = []
+    for name in names:
+        column = pl.col(name)
+        if frame.schema[name].is_float():
+            if step.decimals >= 0:
+                exprs.append(column.round(step.decimals))
+            else:
+                unit = 10.0 ** (-step.decimals)
+                exprs.append(((column / unit).round(0) * unit).alias(name))
+        elif step.decimals < 0:
+            unit = 10 ** (-step.decimals)
+            rounded = (column.cast(pl.Float64) / unit).round(0) * unit
+            exprs.append(rounded.cast(frame.schema[name]).alias(name))
+    return Applied(frame.with_columns(exprs))
+
+
+def scale(frame: pl.DataFrame, step: Scale, ctx: Context) -> Applied:
+    """Z-score or min-max scale per series; a constant series scales to 0."""
+    names = resolve(frame, step.fields, numeric=True)
+    exprs: list[pl.Expr] = []
+    for name in names:
+        column = pl.col(name).cast(pl.Float64)
+        if step.method == "zscore":
+            centre, spread = column.mean().over(SERIES), column.std().over(SERIES)
+        else:
+            centre = column.min().over(SERIES)
+            spread = column.max().over(SERIES) - centre
+        scaled = pl.when(spread > 0).then((column - centre) / spread).otherwise(0.0)
+        value = pl.when(column.is_null()).then(None).otherwise(scaled)
+        exprs.append(value.alias(name + (step.suffix or "")))
+    return Applied(frame.with_columns(exprs))

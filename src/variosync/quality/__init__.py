@@ -1,0 +1,1 @@
+"""Data quality: the profile of a dataset and of each of its series."""
