@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from variosync.clean.run import StepReport
 from variosync.errors import InputError, RejectedRowsError, UsageError
 from variosync.formats import open_source
 from variosync.formats.base import ReadOptions
@@ -51,14 +52,18 @@ class StagedIngest:
         """Rows rejected in all files."""
         return sum(f.rejected for f in self.files)
 
-    def report(self, dataset: str, written: WriteResult) -> IngestReport:
+    def report(
+        self, dataset: str, written: WriteResult, cleaning: list[StepReport] | None = None
+    ) -> IngestReport:
         """The summary once the staged rows are committed as ``written``."""
+        issues = self.staging.issues.values()
         return IngestReport(
             dataset=dataset,
             files=self.files,
             rows_read=self.rows_read,
             rows_written=self.staging.rows_out,
-            duplicates=self.staging.rows_in - self.staging.rows_out,
+            duplicates=sum(dups for dups, _ in issues),
+            out_of_order=sum(late for _, late in issues),
             inserted=written.inserted,
             updated=written.updated,
             series=self.staging.series_out,
@@ -68,6 +73,7 @@ class StagedIngest:
             rejects_sample=self.rejects.head(REJECT_SAMPLE).to_dicts(),
             version=written.version,
             kind=self.kind.value,
+            cleaning=cleaning or [],
         )
 
 
@@ -90,6 +96,10 @@ class IngestReport:
     rejects_sample: list[dict[str, object]]
     version: int
     kind: str
+    out_of_order: int = 0
+    """Rows that came earlier in time than the row before them in the same series."""
+    cleaning: list[StepReport] = field(default_factory=list)
+    """What each step of an ingest recipe did."""
 
 
 def default_series(path: Path) -> str:

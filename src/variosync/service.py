@@ -3,25 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from variosync.catalog import Dataset, DatasetCatalog, Field, check, make_engine, upgrade
+from variosync.catalog import (
+    Dataset,
+    DatasetCatalog,
+    Field,
+    VersionCatalog,
+    check,
+    make_engine,
+    upgrade,
+)
 from variosync.catalog.datasets import validate_name
+from variosync.clean.recipe import Recipe
+from variosync.clean.run import StepReport
+from variosync.cleaning import Cleaner, CleanResult, as_recipe, ingest_transform
 from variosync.errors import NotFoundError, UsageError
 from variosync.export import resolve_format, write_batches
 from variosync.formats.base import ReadOptions
 from variosync.ingest import IngestReport, stage_files
-from variosync.model import SERIES, IngestOptions, Kind
+from variosync.model import IngestOptions, Kind
+from variosync.profiling import profile_table
+from variosync.quality import DatasetProfile
 from variosync.query import Query, hourly_aggregates, run
 from variosync.settings import Settings
 from variosync.store import DeltaStore, VersionInfo
 from variosync.store.locking import file_lock
+from variosync.streaming import batches, by_series
 
-EXPORT_BATCH_ROWS = 500_000
+_ISSUE_SERIES = 10_000
+"""Series whose ingest duplicates / out-of-order counts are kept per version (the rest summed)."""
 STREAM_ROWS = 2_000_000
 """Rows read per group of series when streaming a plain selection."""
 
@@ -32,6 +47,7 @@ class DatasetInfo:
 
     dataset: Dataset
     versions: int
+    profile: DatasetProfile | None = None
 
 
 class Variosync:
@@ -55,6 +71,7 @@ class Variosync:
             self._engine.dispose()
             raise
         self.catalog = DatasetCatalog(self._engine)
+        self.versions = VersionCatalog(self._engine)
         root = self.settings.store_root
         lock_dir = home / "locks" if "://" not in root else None
         self.store = DeltaStore(root, self.settings.storage_options(), lock_dir)
@@ -76,8 +93,12 @@ class Variosync:
         paths: Sequence[str | Path],
         dataset: str,
         options: IngestOptions | None = None,
+        recipe: Recipe | None = None,
     ) -> IngestReport:
-        """Read files into ``dataset`` (created if new) as one commit; returns the summary."""
+        """Read files into ``dataset`` (created if new) as one commit; returns the summary.
+
+        With a ``recipe``, the rows are cleaned on the way in (per series, before the write).
+        """
         options = options or IngestOptions()
         validate_name(dataset)
         existing_kind = self._existing_kind(dataset, options)
@@ -89,16 +110,31 @@ class Variosync:
             self.settings.ingest_memory_bytes,
             existing_kind,
         )
+        steps: list[list[StepReport]] = [[]]
         with staged.staging as staging:
+            if recipe is not None:
+                staging.transform = ingest_transform(recipe, staged.kind, steps)
             record = self.catalog.get_or_create(dataset, staged.kind.value)
             files = ",".join(Path(f.path).name for f in staged.files)
-            result = self.store.upsert(
-                record.id,
-                staging.arrow_reader,
-                {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)},
+            metadata = {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)}
+            if recipe is not None:
+                metadata["recipe"] = "; ".join(recipe.describe())[:1000]
+            result = self.store.upsert(record.id, staging.arrow_reader, metadata)
+            ingest = {
+                "rows_in": staging.rows_in,
+                "duplicates": sum(d for d, _ in staging.issues.values()),
+                "out_of_order": sum(o for _, o in staging.issues.values()),
+                "series": {k: list(v) for k, v in sorted(staging.issues.items())[:_ISSUE_SERIES]},
+            }
+            self._after_write(
+                record,
+                "ingest",
+                staged.units,
+                recipe=None if recipe is None else recipe.to_list(),
+                report=None if recipe is None else [r.to_dict() for r in steps[0]],
+                ingest=ingest,
             )
-            self._refresh(record, staged.units)
-        return staged.report(dataset, result)
+        return staged.report(dataset, result, steps[0])
 
     def _existing_kind(self, dataset: str, options: IngestOptions) -> Kind | None:
         try:
@@ -135,6 +171,33 @@ class Variosync:
             delta_version=stats.version,
         )
 
+    def _after_write(
+        self,
+        record: Dataset,
+        operation: str,
+        new_units: dict[str, str] | None = None,
+        **details: Any,
+    ) -> Dataset:
+        """Refresh the catalog's stats, record what made the version, profile it."""
+        fresh = self._refresh(record, new_units)
+        self.versions.record(fresh.id, fresh.version, operation, **details)
+        if self.settings.profile_on_write:
+            self._profile(fresh)
+        return fresh
+
+    def _profile(self, record: Dataset) -> DatasetProfile:
+        counts = self.versions.ingest_counts(record.id, record.version)
+        profile = profile_table(
+            self.store,
+            record.id,
+            record.version,
+            Kind(record.kind),
+            (record.row_count, record.series_count),
+            counts,
+        )
+        self.versions.set_profile(record.id, record.version, profile.to_dict())
+        return profile
+
     # -- catalog --------------------------------------------------------------------------------
 
     def datasets(self) -> list[Dataset]:
@@ -144,8 +207,11 @@ class Variosync:
     def info(self, name: str) -> DatasetInfo:
         """A dataset's fields, units, series, range, rows, size and version count."""
         record = self.catalog.get(name)
-        versions = len(self.store.history(record.id)) if record.version >= 0 else 0
-        return DatasetInfo(record, versions)
+        if record.version < 0:
+            return DatasetInfo(record, 0)
+        stored = self.versions.get(record.id, record.version)
+        profile = DatasetProfile.from_dict(stored.profile) if stored and stored.profile else None
+        return DatasetInfo(record, len(self.store.history(record.id)), profile)
 
     def series(self, name: str) -> list[str]:
         """The series ids of a dataset."""
@@ -173,20 +239,62 @@ class Variosync:
         record = self.catalog.get(name)
         self._require_data(record)
         self.store.restore(record.id, version, {"operation": "restore", "to": str(version)})
-        return self._refresh(record)
+        return self._after_write(record, "restore")
 
     def optimize(self, name: str) -> dict[str, Any]:
         """Compact small files and checkpoint the log."""
         record = self.catalog.get(name)
         self._require_data(record)
         metrics = self.store.optimize(record.id, {"operation": "optimize"})
-        self._refresh(record)
+        before = self.versions.get(record.id, record.version)
+        fresh = self._refresh(record)
+        self.versions.record(fresh.id, fresh.version, "optimize")
+        if before is not None and before.profile is not None:  # same rows, same profile
+            self.versions.set_profile(fresh.id, fresh.version, before.profile)
         return metrics
 
     @staticmethod
     def _require_data(record: Dataset) -> None:
         if record.version < 0:
             raise UsageError(f"dataset {record.name!r} holds no data yet")
+
+    # -- quality and cleaning -------------------------------------------------------------------
+
+    def profile(self, name: str, refresh: bool = False) -> DatasetProfile:
+        """The quality profile of the dataset's current version (stored with it once made)."""
+        record = self.catalog.get(name)
+        self._require_data(record)
+        stored = self.versions.get(record.id, record.version)
+        if stored is not None and stored.profile is not None and not refresh:
+            return DatasetProfile.from_dict(stored.profile)
+        return self._profile(record)
+
+    def clean(
+        self,
+        name: str,
+        recipe: Recipe | Sequence[dict[str, Any]] | str | Path,
+        series: Sequence[str] = (),
+        dry_run: bool = False,
+    ) -> CleanResult:
+        """Apply a recipe (a Recipe, a list of steps, or a JSON/YAML file) as one new version.
+
+        ``dry_run`` reports what each step would do, with a before/after sample, writing nothing.
+        """
+        recipe = as_recipe(recipe)
+        record = self.catalog.get(name)
+        self._require_data(record)
+        cleaner = Cleaner(self.store, record.id, Kind(record.kind), record.name)
+        size = (record.row_count, record.series_count)
+        if dry_run:
+            return cleaner.preview(record.version, recipe, series, *size)
+        result = cleaner.apply(recipe, series, *size)
+        self._after_write(
+            record,
+            "clean",
+            recipe=recipe.to_list(),
+            report=[step.to_dict() for step in result.steps],
+        )
+        return result
 
     # -- query and export -----------------------------------------------------------------------
 
@@ -248,44 +356,7 @@ class Variosync:
         if query.every or query.latest or query.limit is not None:
             return batches(whole)
         per_series = max(1, record.row_count // max(1, record.series_count))
-        return _by_series(scan, query, kind, whole, max(1, STREAM_ROWS // per_series))
-
-
-def _by_series(
-    scan: pl.LazyFrame, query: Query, kind: Kind, whole: pl.LazyFrame, step: int
-) -> Iterator[pl.DataFrame]:
-    names = sorted(set(query.series)) or sorted(
-        scan.select(pl.col(SERIES).unique()).collect().get_column(SERIES).drop_nulls().to_list()
-    )
-    empty = True
-    for start in range(0, len(names), step):
-        group = names[start : start + step]
-        if query.series:
-            part, spec = scan, replace(query, series=tuple(group))
-        else:  # a contiguous range of the sorted names: prunes by min/max statistics
-            part, spec = (
-                scan.filter(pl.col(SERIES).is_between(pl.lit(group[0]), pl.lit(group[-1]))),
-                query,
-            )
-        for batch in run(part, spec, kind).collect_batches(chunk_size=EXPORT_BATCH_ROWS):
-            empty = False
-            yield batch
-    if empty:
-        yield pl.DataFrame(schema=whole.collect_schema())
-
-
-def batches(frame: pl.LazyFrame, rows: int = EXPORT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """The frame in batches of up to ``rows``; an empty result is one empty batch with its columns.
-
-    Writers take their header (or schema) from the first batch, so an empty export keeps its
-    fields.
-    """
-    empty = True
-    for batch in frame.collect_batches(chunk_size=rows):
-        empty = False
-        yield batch
-    if empty:
-        yield pl.DataFrame(schema=frame.collect_schema())
+        return by_series(scan, query, kind, whole, max(1, STREAM_ROWS // per_series))
 
 
 __all__ = ["DatasetInfo", "Field", "Variosync"]

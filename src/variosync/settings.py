@@ -79,6 +79,14 @@ class Settings(BaseSettings):
             "larger ones are spilled to local disk in hash buckets of series."
         ),
     )
+    profile_on_write: bool = Field(
+        default=True,
+        validation_alias=_env("VARIOSYNC_PROFILE_ON_WRITE", "profile_on_write"),
+        description=(
+            "Profile the data quality of every new version (ingest, clean, restore) and store "
+            "it with the version, for `info` and `profile`; off, profiles are made on request."
+        ),
+    )
 
     @field_validator("home")
     @classmethod

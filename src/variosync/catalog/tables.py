@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -33,3 +42,21 @@ class DatasetRow(Base):
     delta_version: Mapped[int] = mapped_column(Integer, nullable=False, default=-1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class VersionRow(Base):
+    """What made one version of a dataset: the operation, a cleaning recipe and its report,
+    the duplicates and out-of-order rows an ingest saw, and the version's quality profile."""
+
+    __tablename__ = "dataset_versions"
+
+    dataset_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("datasets.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation: Mapped[str] = mapped_column(String(32), nullable=False)
+    recipe: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    report: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    ingest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -28,8 +28,11 @@ class Recipe:
     steps: tuple[Step, ...]
 
     def to_list(self) -> list[dict[str, Any]]:
-        """The steps as plain data (every parameter, defaults included): reproducible."""
-        return [step.model_dump(mode="json") for step in self.steps]
+        """The steps as plain data, as given (parse_recipe reads it back to the same steps)."""
+        return [
+            {"op": step_op(step)} | step.model_dump(mode="json", exclude_unset=True)
+            for step in self.steps
+        ]
 
     def to_json(self) -> str:
         """The recipe as compact JSON (stored with the version it made)."""
@@ -43,9 +46,14 @@ class Recipe:
 def describe_step(step: Step) -> str:
     """``fill_nulls method=previous fields=temp`` — the operation and its non-default parameters."""
     data = step.model_dump(mode="json", exclude_defaults=True)
-    op = data.pop("op", None) or type(step).model_fields["op"].default
+    data.pop("op", None)
     parts = [f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in data.items()]
-    return " ".join([str(op), *parts])
+    return " ".join([step_op(step), *parts])
+
+
+def step_op(step: Step) -> str:
+    """The operation's name."""
+    return str(type(step).model_fields["op"].default)
 
 
 def parse_recipe(data: object) -> Recipe:

@@ -17,8 +17,8 @@ def outlier_bounds(name: str, method: str, limit: float, window: int) -> tuple[p
     """Per-series (lower, upper) bounds of field ``name``; values outside them are outliers."""
     column = pl.col(name).cast(pl.Float64)
     if method == "iqr":
-        q1 = column.quantile(0.25).over(SERIES)
-        q3 = column.quantile(0.75).over(SERIES)
+        q1 = column.quantile(0.25, "linear").over(SERIES)
+        q3 = column.quantile(0.75, "linear").over(SERIES)
         spread = q3 - q1
         return q1 - limit * spread, q3 + limit * spread
     if method == "zscore":

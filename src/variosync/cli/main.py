@@ -13,7 +13,7 @@ import click
 import polars as pl
 
 from variosync import __version__
-from variosync.cli import manage
+from variosync.cli import manage, quality
 from variosync.cli.context import echo_err, echo_json, open_service, reports_errors
 from variosync.cli.render import echo_frame, print_frame, print_ingest
 from variosync.errors import UsageError
@@ -51,6 +51,7 @@ def cli(home: Path | None) -> None:
 @click.option("--kind", type=click.Choice([k.value for k in Kind]), help="Dataset kind.")
 @click.option("--sheet", help="Excel sheet to read (default: the first).")
 @click.option("--strict", is_flag=True, help="Reject the whole ingest if any row is rejected.")
+@quality.recipe_options
 @click.option("--json", "as_json", is_flag=True, help="Print the whole summary as JSON.")
 @click.pass_context
 @reports_errors
@@ -67,6 +68,8 @@ def ingest(
     kind: str | None,
     sheet: str | None,
     strict: bool,
+    recipe: Path | None,
+    ops: tuple[str, ...],
     as_json: bool,
 ) -> None:
     """Ingest files (CSV, JSON, Parquet, Excel, Stooq, line protocol…, compressed or not).
@@ -84,7 +87,8 @@ def ingest(
         sheet=sheet,
         strict=strict,
     )
-    report = open_service(ctx).ingest(list(paths), dataset, options)
+    cleaning = quality.build_recipe(recipe, ops)
+    report = open_service(ctx).ingest(list(paths), dataset, options, cleaning)
     if as_json:
         echo_json(asdict(report))
     else:
@@ -273,6 +277,7 @@ def export(
 
 
 manage.register(cli)
+quality.register(cli)
 
 
 def main() -> None:

@@ -66,6 +66,14 @@ def print_ingest(report: IngestReport) -> None:
             "the last of each was kept",
             err=True,
         )
+    if report.out_of_order:
+        click.echo(
+            f"{report.out_of_order} row(s) came earlier than the row before them in their "
+            "series; they were put in time order",
+            err=True,
+        )
+    for step in report.cleaning:
+        click.echo(f"clean {step.step}. {step.description}: {step.summary()}", err=True)
     if report.rejected:
         click.echo(f"rejected {report.rejected} row(s); first ones:", err=True)
         for reject in report.rejects_sample[:10]:

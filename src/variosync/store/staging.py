@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -49,6 +49,10 @@ class Staging:
         self.series_out = 0
         self.start: datetime | None = None
         self.end: datetime | None = None
+        self.transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
+        """Applied to each deduplicated group of whole series before it is written."""
+        self.issues: dict[str, tuple[int, int]] = {}
+        """Per series (duplicate rows dropped, rows that arrived out of time order), non-zero."""
 
     def add(self, frame: pl.DataFrame) -> None:
         """Take one canonical batch."""
@@ -128,8 +132,11 @@ class Staging:
         """
         self.rows_out = self.series_out = 0
         self.start = self.end = None
+        self.issues = {}
         for frame in self._groups():
             done = self._finish(frame)
+            if self.transform is not None:
+                done = self.transform(done)
             self._count(done)
             yield done
 
@@ -160,8 +167,7 @@ class Staging:
         self.start = start if self.start is None else min(self.start, start)
         self.end = end if self.end is None else max(self.end, end)
 
-    @staticmethod
-    def _finish(frame: pl.DataFrame) -> pl.DataFrame:
+    def _finish(self, frame: pl.DataFrame) -> pl.DataFrame:
         # Sort by an integer rank of series_id (cheaper than sorting strings). Most files list
         # each series' points in time order (time-major sensor logs, per-ticker exports), so a
         # stable sort by series alone already yields key order; otherwise sort fully. Within a
@@ -174,24 +180,41 @@ class Staging:
             ).all()
         ).item()
         if in_key_order:  # a file sorted by series and time (a per-ticker export): no sort
-            return frame.filter(_last_of_key(SERIES)).drop(_ORDER)
+            return self._keep_last(frame, SERIES, None)
         names = frame.get_column(SERIES).unique().sort()
         rank = pl.col(SERIES).replace_strict(
             names, pl.int_range(0, names.len(), dtype=pl.UInt32, eager=True), return_dtype=pl.UInt32
         )
         ranked = frame.with_columns(rank.alias(_RANK))
         ordered = ranked.sort(_RANK, maintain_order=True)
-        in_time_order = ordered.select(
-            ((pl.col(TS).diff() >= pl.duration()) | (pl.col(_RANK) != pl.col(_RANK).shift())).all()
-        ).item()
-        if not in_time_order:
+        backwards = (pl.col(TS).diff() < pl.duration()) & (pl.col(_RANK) == pl.col(_RANK).shift())
+        unordered = ordered.filter(backwards.fill_null(False)).get_column(SERIES)
+        if unordered.len():
             ordered = ranked.sort([_RANK, TS, _ORDER])
-        return ordered.filter(_last_of_key(_RANK)).drop(_ORDER, _RANK)
+        return self._keep_last(ordered, _RANK, unordered)
+
+    def _keep_last(
+        self, ordered: pl.DataFrame, series: str, unordered: pl.Series | None
+    ) -> pl.DataFrame:
+        """Keep the last row of each key, counting per series what was dropped or out of order."""
+        last = ordered.select(_last_of_key(series)).to_series()
+        dropped = ordered.get_column(SERIES).filter(~last)
+        for name, count in dropped.value_counts().iter_rows():
+            dups, late = self.issues.get(name, (0, 0))
+            self.issues[name] = (dups + count, late)
+        if unordered is not None:
+            for name, count in unordered.value_counts().iter_rows():
+                dups, late = self.issues.get(name, (0, 0))
+                self.issues[name] = (dups, late + count)
+        return ordered.filter(last).drop(_ORDER, _RANK, strict=False)
 
     def arrow_reader(self) -> pa.RecordBatchReader:
         """The staged rows as one Arrow stream (for a single Delta commit)."""
         assert self.schema is not None
-        schema = pl.DataFrame(schema=self.schema).to_arrow().schema
+        empty = pl.DataFrame(schema=self.schema)
+        if self.transform is not None:
+            empty = self.transform(empty)
+        schema = empty.to_arrow().schema
 
         def batches() -> Iterator[pa.RecordBatch]:
             for frame in self.frames():

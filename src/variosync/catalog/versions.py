@@ -1,0 +1,116 @@
+"""Version records: what made each version of a dataset, and the version's quality profile."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from variosync.catalog.tables import VersionRow
+from variosync.errors import StorageError
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One version's record, detached from the database."""
+
+    dataset_id: str
+    version: int
+    operation: str
+    recipe: list[dict[str, Any]] | None
+    report: list[dict[str, Any]] | None
+    ingest: dict[str, Any] | None
+    profile: dict[str, Any] | None
+    created_at: datetime
+
+
+def _record(row: VersionRow) -> VersionRecord:
+    created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+    return VersionRecord(
+        row.dataset_id,
+        row.version,
+        row.operation,
+        row.recipe,
+        row.report,
+        row.ingest,
+        row.profile,
+        created,
+    )
+
+
+class VersionCatalog:
+    """Version records of one catalog database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _session(self) -> Session:
+        return Session(self._engine, expire_on_commit=False)
+
+    def record(
+        self,
+        dataset_id: str,
+        version: int,
+        operation: str,
+        *,
+        recipe: list[dict[str, Any]] | None = None,
+        report: list[dict[str, Any]] | None = None,
+        ingest: dict[str, Any] | None = None,
+    ) -> None:
+        """Record what made ``version`` (replacing an older record of the same number)."""
+        try:
+            with self._session() as session, session.begin():
+                row = session.get(VersionRow, (dataset_id, version))
+                if row is None:
+                    row = VersionRow(dataset_id=dataset_id, version=version)
+                    session.add(row)
+                row.operation = operation
+                row.recipe, row.report, row.ingest = recipe, report, ingest
+                row.created_at = datetime.now(UTC)
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot record version: {type(exc).__name__}") from exc
+
+    def set_profile(self, dataset_id: str, version: int, profile: dict[str, Any]) -> None:
+        """Store the quality profile of ``version`` (recording the version if it is new)."""
+        with self._session() as session, session.begin():
+            row = session.get(VersionRow, (dataset_id, version))
+            if row is None:
+                row = VersionRow(
+                    dataset_id=dataset_id,
+                    version=version,
+                    operation="unknown",
+                    created_at=datetime.now(UTC),
+                )
+                session.add(row)
+            row.profile = profile
+
+    def get(self, dataset_id: str, version: int) -> VersionRecord | None:
+        """The record of one version, if there is one."""
+        with self._session() as session:
+            row = session.get(VersionRow, (dataset_id, version))
+            return None if row is None else _record(row)
+
+    def for_dataset(self, dataset_id: str) -> list[VersionRecord]:
+        """Every recorded version of a dataset, oldest first."""
+        with self._session() as session:
+            rows = session.scalars(
+                select(VersionRow)
+                .where(VersionRow.dataset_id == dataset_id)
+                .order_by(VersionRow.version)
+            ).all()
+        return [_record(r) for r in rows]
+
+    def ingest_counts(self, dataset_id: str, up_to: int) -> dict[str, tuple[int, int]]:
+        """Per series (duplicates, out-of-order rows) seen by the ingests up to a version."""
+        totals: dict[str, tuple[int, int]] = {}
+        for record in self.for_dataset(dataset_id):
+            if record.version > up_to or not record.ingest:
+                continue
+            for series, (dups, unordered) in record.ingest.get("series", {}).items():
+                old = totals.get(series, (0, 0))
+                totals[series] = (old[0] + int(dups), old[1] + int(unordered))
+        return totals
