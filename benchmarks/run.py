@@ -1,5 +1,5 @@
-"""VarioSync benchmarks: ingest throughput, query latency and ingest memory, each beside baselines
-measured in the same run.
+"""VarioSync benchmarks: ingest throughput, query latency, cleaning and profiling speed and ingest
+memory, each beside baselines measured in the same run.
 
 Usage: .venv/bin/python benchmarks/run.py [--rows N] [--big-csv-gb G] [--skip-big] [--quick]
 """
@@ -21,6 +21,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from clean_bench import CleanRun, run_clean
 from generate import csv_rows_for_size, write_csv
 from ingest_bench import Run, csv_ingest, parquet_ingest
 from memory_bench import MemoryRun, big_csv_ingest
@@ -105,6 +106,18 @@ def _query_rows(runs: list[QueryRun]) -> list[Row]:
     return out
 
 
+def _clean_rows(run: CleanRun) -> list[Row]:
+    section = f"Cleaning and profiling ({run.rows:,} points, Python API, warm)"
+    return [
+        Row(section, "five-step recipe (fill, outliers, derive, rolling, filter) + new version",
+            f"{run.recipe_variosync:.2f} s", f"polars by hand {run.recipe_polars:.2f} s",
+            f"{run.recipe_ratio:.2f}× speed", "≥ 0.8×", run.recipe_ratio >= 0.8),
+        Row(section, "profile (steps, gaps, nulls, stats, outliers ×3, runs)",
+            f"{run.profile_variosync:.2f} s", f"polars by hand {run.profile_polars:.2f} s",
+            f"{run.profile_ratio:.2f}× speed", "≥ 0.8×", run.profile_ratio >= 0.8),
+    ]  # fmt: skip
+
+
 def _memory_rows(run: MemoryRun) -> list[Row]:
     section = f"Memory: ingest of a {run.file_bytes / 1e9:.2f} GB CSV ({run.rows:,} rows)"
     peak = run.variosync.peak_rss
@@ -147,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     queries = run_queries(home, "bench")
     raw["queries"] = [asdict(q) for q in queries]
     table_rows += _query_rows(queries)
+
+    print("cleaning and profiling …", flush=True)
+    cleaning = run_clean(home, "bench", rows, scratch)
+    raw["cleaning"] = asdict(cleaning)
+    table_rows += _clean_rows(cleaning)
 
     if not args.skip_big:
         big_rows = csv_rows_for_size(args.big_csv_gb)

@@ -12,57 +12,19 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from variosync.model import SERIES, TS
-from variosync.query import parse_duration
-
-Scalar = float | int | bool | str
-Agg = Literal["mean", "sum", "min", "max", "first", "last", "median", "count", "std"]
-
-
-def _duration(text: str) -> str:
-    try:
-        return parse_duration(text)
-    except Exception as exc:  # UsageError carries the hint; pydantic wants a ValueError
-        raise ValueError(f"{exc} (use a number and a unit: 30s, 15m, 1h, 1d, 1w)") from None
-
-
-def _field_name(name: str) -> str:
-    cleaned = name.strip()
-    if not cleaned or len(cleaned) > 128 or any(ord(ch) < 32 for ch in cleaned):
-        raise ValueError(f"invalid field name {name!r}: use 1-128 printable characters")
-    if cleaned in (SERIES, TS):
-        raise ValueError(f"{cleaned!r} is the key column, not a field")
-    return cleaned
-
-
-def _split_names(value: object) -> object:
-    if isinstance(value, str):  # "a,b" from a CLI --op
-        return [part.strip() for part in value.split(",") if part.strip()]
-    return value
-
-
-class Step(BaseModel):
-    """Base of every operation: unknown parameters are errors, specs are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class FieldsStep(Step):
-    """An operation over some fields (all suitable fields when ``fields`` is omitted)."""
-
-    fields: list[str] | None = None
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        return _split_names(value)
-
-    @field_validator("fields")
-    @classmethod
-    def _names(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and not value:
-            raise ValueError("list at least one field, or leave fields out for all of them")
-        return None if value is None else [_field_name(v) for v in value]
+from variosync.clean.spec_fields import (
+    Clip,
+    Convert,
+    Derive,
+    Diff,
+    DropFields,
+    Rename,
+    Returns,
+    Rolling,
+    Round,
+    Scale,
+)
+from variosync.clean.steps import Agg, FieldsStep, Scalar, Step, duration
 
 
 class DropNulls(FieldsStep):
@@ -147,7 +109,7 @@ class Resample(Step):
     @field_validator("every")
     @classmethod
     def _every(cls, value: str) -> str:
-        return _duration(value)
+        return duration(value)
 
 
 class FillGaps(Step):
@@ -164,7 +126,7 @@ class FillGaps(Step):
     @field_validator("every")
     @classmethod
     def _every(cls, value: str | None) -> str | None:
-        return None if value is None else _duration(value)
+        return None if value is None else duration(value)
 
     @model_validator(mode="after")
     def _value(self) -> Self:
@@ -184,7 +146,7 @@ class ShiftTime(Step):
     def _by(cls, value: str) -> str:
         text = value.strip()
         sign = "-" if text.startswith("-") else ""
-        return sign + _duration(text.lstrip("+-"))
+        return sign + duration(text.lstrip("+-"))
 
 
 class RoundTime(Step):
@@ -197,7 +159,7 @@ class RoundTime(Step):
     @field_validator("every")
     @classmethod
     def _every(cls, value: str) -> str:
-        return _duration(value)
+        return duration(value)
 
 
 class AssumeTimezone(Step):
@@ -267,146 +229,6 @@ class Filter(Step):
         return self
 
 
-class Rename(Step):
-    """Rename fields: ``{"old": "new"}``."""
-
-    op: Literal["rename"] = "rename"
-    fields: dict[str, str]
-
-    @field_validator("fields")
-    @classmethod
-    def _names(cls, value: dict[str, str]) -> dict[str, str]:
-        if not value:
-            raise ValueError("map at least one field to its new name")
-        renamed = {_field_name(k): _field_name(v) for k, v in value.items()}
-        if len(set(renamed.values())) != len(renamed):
-            raise ValueError("two fields cannot get the same new name")
-        return renamed
-
-
-class DropFields(Step):
-    """Remove fields."""
-
-    op: Literal["drop_fields"] = "drop_fields"
-    fields: list[str]
-
-    @field_validator("fields", mode="before")
-    @classmethod
-    def _split(cls, value: object) -> object:
-        return _split_names(value)
-
-    @field_validator("fields")
-    @classmethod
-    def _names(cls, value: list[str]) -> list[str]:
-        if not value:
-            raise ValueError("list at least one field")
-        return [_field_name(v) for v in value]
-
-
-class Convert(FieldsStep):
-    """Change the type of fields; a value that does not convert is an error unless nulled."""
-
-    op: Literal["convert"] = "convert"
-    to: Literal["float", "int", "string", "bool"]
-    on_error: Literal["fail", "null"] = "fail"
-
-
-class Clip(FieldsStep):
-    """Limit values to [lower, upper]."""
-
-    op: Literal["clip"] = "clip"
-    lower: float | None = None
-    upper: float | None = None
-
-    @model_validator(mode="after")
-    def _bounds(self) -> Self:
-        if self.lower is None and self.upper is None:
-            raise ValueError("give lower, upper or both")
-        if self.lower is not None and self.upper is not None and self.lower > self.upper:
-            raise ValueError(f"lower {self.lower} is above upper {self.upper}")
-        return self
-
-
-class Round(FieldsStep):
-    """Round values to ``decimals`` places (negative rounds to tens, hundreds…)."""
-
-    op: Literal["round"] = "round"
-    decimals: Annotated[int, Field(ge=-15, le=15)] = 0
-
-
-class Derive(Step):
-    """A new (or replaced) field from an expression: ``(high + low) / 2``, ``log(close)``."""
-
-    op: Literal["derive"] = "derive"
-    name: str
-    expr: str
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _field_name(value)
-
-
-class Returns(Step):
-    """Simple or log returns of a field per series: x / prev(x) − 1, or log(x / prev(x))."""
-
-    op: Literal["returns"] = "returns"
-    field: str
-    log: bool = False
-    periods: Annotated[int, Field(ge=1)] = 1
-    name: str | None = None
-
-    @property
-    def output(self) -> str:
-        """The new field's name."""
-        return self.name or f"{self.field}_{'log_return' if self.log else 'return'}"
-
-
-class Diff(Step):
-    """Differences of a field per series: x − prev(x, periods)."""
-
-    op: Literal["diff"] = "diff"
-    field: str
-    periods: Annotated[int, Field(ge=1)] = 1
-    name: str | None = None
-
-    @property
-    def output(self) -> str:
-        """The new field's name."""
-        return self.name or f"{self.field}_diff"
-
-
-class Rolling(Step):
-    """A trailing rolling statistic per series over ``window`` points or a duration (``1h``)."""
-
-    op: Literal["rolling"] = "rolling"
-    field: str
-    stat: Literal["mean", "std", "min", "max", "median", "sum"] = "mean"
-    window: Annotated[int, Field(ge=1)] | str
-    min_periods: Annotated[int, Field(ge=1)] = 1
-    name: str | None = None
-
-    @field_validator("window")
-    @classmethod
-    def _window(cls, value: int | str) -> int | str:
-        if isinstance(value, str):
-            return int(value) if value.strip().isdigit() else _duration(value)
-        return value
-
-    @property
-    def output(self) -> str:
-        """The new field's name."""
-        return self.name or f"{self.field}_rolling_{self.stat}"
-
-
-class Scale(FieldsStep):
-    """Scale fields per series: z-score ((x − mean) / std) or min-max (to [0, 1])."""
-
-    op: Literal["scale"] = "scale"
-    method: Literal["zscore", "minmax"] = "zscore"
-    suffix: str | None = None
-
-
 Operation = Annotated[
     DropNulls
     | FillNulls
@@ -459,3 +281,32 @@ OPERATIONS: dict[str, type[Step]] = {
     )
 }
 """Every operation by name, in the order the docs list them."""
+
+__all__ = [
+    "OPERATIONS",
+    "AssumeTimezone",
+    "Clip",
+    "Condition",
+    "Convert",
+    "Derive",
+    "Diff",
+    "DropDuplicates",
+    "DropFields",
+    "DropNulls",
+    "FillGaps",
+    "FillNulls",
+    "Filter",
+    "Operation",
+    "Outliers",
+    "Rename",
+    "Resample",
+    "Returns",
+    "Rolling",
+    "Round",
+    "RoundTime",
+    "Scalar",
+    "Scale",
+    "ShiftTime",
+    "Sort",
+    "Step",
+]

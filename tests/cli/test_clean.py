@@ -1,0 +1,110 @@
+"""`variosync clean` and `ingest --recipe` against real Delta tables: preview, apply, undo."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.cli.conftest import Cli
+
+Write = Callable[[str, bytes | str], Path]
+
+CSV = "time,sensor,temp\n" + "".join(
+    f"2024-01-01T00:{m:02d}:00Z,s1,{v}\n"
+    for m, v in enumerate(["20", "", "", "21", "22", "95", "21", "20", "", "22"])
+) + "".join(f"2024-01-01T00:{m:02d}:00Z,s2,{10 + m}\n" for m in range(10))
+
+RECIPE = """
+- op: fill_nulls
+  method: time
+  fields: [temp]
+  max_gap: 2
+- op: outliers
+  method: mad
+  window: 5
+  action: clip
+"""
+
+
+def _temps(vs: Cli, series: str) -> list[float | None]:
+    return [p["temp"] for p in vs.points("d", "--series", series)]
+
+
+def test_dry_run_reports_each_step_and_writes_nothing(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    recipe = write("r.yaml", RECIPE)
+    out = vs.ok("clean", "d", "--recipe", recipe, "--dry-run").stdout
+    assert "dry run, nothing written" in out
+    assert "1. fill_nulls" in out and "filled 3 values" in out
+    assert "2. outliers" in out and "changed 1 values" in out
+    assert "before:" in out and "after:" in out
+    assert vs.info("d")["version"] == 0
+    assert _temps(vs, "s1")[1] is None
+
+
+def test_apply_writes_one_version_and_restore_undoes_it(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    before = vs.points("d")
+    report = json.loads(vs.ok("clean", "d", "--recipe", write("r.yaml", RECIPE), "--json").stdout)
+    assert report["version"] == 1 and not report["dry_run"]
+    assert [s["values_filled"] for s in report["steps"]] == [3, 0]
+    temps = _temps(vs, "s1")
+    assert temps[1] is not None and temps[2] is not None
+    assert temps[5] is not None and temps[5] < 95
+    assert _temps(vs, "s2") == [float(10 + m) for m in range(10)]  # untouched
+    latest = vs.history("d")[0]
+    assert latest["operation"] == "clean"
+    assert "fill_nulls" in latest["metadata"]["steps"]
+    vs.ok("restore", "d", "0")
+    assert vs.points("d") == before
+
+
+def test_series_option_cleans_only_those_series(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    vs.ok("clean", "d", "--op", "fill_nulls method=constant value=0", "--series", "s2")
+    assert _temps(vs, "s1")[1] is None
+    vs.ok("clean", "d", "--op", "fill_nulls method=constant value=0", "-s", "s1")
+    assert _temps(vs, "s1")[1] == 0.0
+
+
+def test_a_recipe_changing_fields_rewrites_the_schema(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    vs.ok(
+        "clean",
+        "d",
+        "--op",
+        "rename fields={\"temp\":\"celsius\"}",
+        "--op",
+        'derive name=fahrenheit expr="celsius*9/5+32"',
+    )
+    info = vs.info("d")
+    assert [f["name"] for f in info["fields"]] == ["celsius", "fahrenheit"]
+    point = vs.points("d", "--series", "s2", "--limit", "1")[0]
+    assert point["fahrenheit"] == 50.0
+
+
+def test_ingest_with_a_recipe_cleans_on_the_way_in(vs: Cli, write: Write) -> None:
+    summary = vs.ingest(
+        write("s.csv", CSV), "-d", "d", "--recipe", write("r.yaml", RECIPE), "--op", "sort"
+    )
+    assert [s["op"] for s in summary["cleaning"]] == ["fill_nulls", "outliers", "sort"]
+    assert summary["cleaning"][0]["values_filled"] == 3
+    assert None not in _temps(vs, "s1")
+    assert vs.history("d")[0]["metadata"]["recipe"].startswith("fill_nulls")
+
+
+def test_failures_leave_the_data_as_it_was(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    before = vs.points("d")
+    error = vs.fails("clean", "d", "--op", "round_time every=1h")
+    assert "more than one row" in error
+    error = vs.fails("clean", "d", "--op", "fill_nulls method=mean fields=tmp")
+    assert "step 1 (fill_nulls): unknown field 'tmp'" in error
+    assert "unknown series" in vs.fails("clean", "d", "--op", "sort", "-s", "nope")
+    assert "--op 1: unknown operation 'fillna'" in vs.fails("clean", "d", "--op", "fillna")
+    assert "does not exist" in vs.fails("clean", "d", "--recipe", "missing.yaml")
+    assert "give a --recipe" in vs.fails("clean", "d")
+    assert "no dataset named" in vs.fails("clean", "nope", "--op", "sort")
+    assert vs.points("d") == before
+    assert vs.info("d")["version"] == 0
