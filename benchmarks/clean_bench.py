@@ -66,7 +66,10 @@ def polars_recipe(source: str, target: Path) -> int:
         .with_columns(temp.clip(mean - 3 * std, mean + 3 * std))
         .with_columns((temp - (100 - pl.col("humidity")) / 5).alias("dew"))
         .with_columns(
-            pl.col("pressure").rolling_mean(60, min_samples=1).over(S).alias("pressure_rolling_mean")
+            pl.col("pressure")
+            .rolling_mean(60, min_samples=1)
+            .over(S)
+            .alias("pressure_rolling_mean")
         )
         .filter(pl.col("wind") < 15)
     )

@@ -23,7 +23,7 @@ def _text(expr: pl.Expr) -> pl.Expr:
     return expr.cast(pl.Float64).cast(pl.String)
 
 
-def _ohlcv_rules(columns: list[str]) -> list[tuple[str, pl.Expr, pl.Expr]]:
+def ohlcv_rules(columns: list[str]) -> list[tuple[str, pl.Expr, pl.Expr]]:
     """(column, broken-mask, reason) for each OHLCV rule the frame has the columns for."""
     rules: list[tuple[str, pl.Expr, pl.Expr]] = []
     has = set(columns).__contains__
@@ -74,7 +74,7 @@ def validate(
     """
     if kind != Kind.OHLCV or frame.height == 0:
         return frame, empty_rejects()
-    rules = _ohlcv_rules(frame.columns)
+    rules = ohlcv_rules(frame.columns)
     if not rules:
         return frame, empty_rejects()
     flags = frame.select(

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -75,8 +75,17 @@ class VersionCatalog:
             raise StorageError(f"cannot record version: {type(exc).__name__}") from exc
 
     def set_profile(self, dataset_id: str, version: int, profile: dict[str, Any]) -> None:
-        """Store the quality profile of ``version`` (recording the version if it is new)."""
+        """Store the quality profile of ``version``, the dataset's only stored profile.
+
+        A profile of many series is large; older versions' profiles are dropped (``profile
+        --refresh`` after a restore makes the current one again).
+        """
         with self._session() as session, session.begin():
+            session.execute(
+                update(VersionRow)
+                .where(VersionRow.dataset_id == dataset_id, VersionRow.version != version)
+                .values(profile=None)
+            )
             row = session.get(VersionRow, (dataset_id, version))
             if row is None:
                 row = VersionRow(

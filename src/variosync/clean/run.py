@@ -194,6 +194,8 @@ def _report(number: int, step: Step, before: pl.DataFrame, applied: Applied) -> 
         b, a = before.get_column(name), after.get_column(name)
         filled += int((b.is_null() & a.is_not_null()).sum())
         nulled += int((b.is_not_null() & a.is_null()).sum())
+        if b.dtype != a.dtype and b.dtype.is_numeric() and a.dtype.is_numeric():
+            b, a = b.cast(pl.Float64), a.cast(pl.Float64)  # an integer field became float
         if b.dtype == a.dtype:
             differs = b.is_not_null() & a.is_not_null() & (b != a)
         else:  # a type conversion changes every value it keeps

@@ -18,6 +18,7 @@ from variosync.cli.context import (
     open_service,
     reports_errors,
 )
+from variosync.cli.profile_view import quality_line
 from variosync.cli.render import datasets_frame, iso_time, print_frame, print_ingest
 from variosync.model import IngestOptions
 from variosync.service import Variosync
@@ -58,6 +59,8 @@ def info(ctx: click.Context, name: str, as_json: bool) -> None:
     series = service.series(name)
     if as_json:
         payload = asdict(d) | {"versions": found.versions, "series": series}
+        if found.profile is not None:  # the summary; `profile --json` has every series
+            payload["quality"] = {k: v for k, v in found.profile.to_dict().items() if k != "series"}
         echo_json(payload)
         return
     lines = [
@@ -67,8 +70,10 @@ def info(ctx: click.Context, name: str, as_json: bool) -> None:
         f"range     {iso_time(d.start)} .. {iso_time(d.end)}",
         f"version   {d.version} ({found.versions} versions)",
         f"size      {d.size_bytes} bytes",
-        "fields",
     ]
+    if found.profile is not None:
+        lines.append(f"quality   {quality_line(found.profile)}")
+    lines.append("fields")
     lines += [f"  {f.name:<20} {f.dtype:<12} {f.unit or ''}".rstrip() for f in d.fields]
     click.echo("\n".join(lines))
 
