@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from deltalake import DeltaTable, write_deltalake
+from deltalake import DeltaTable, WriterProperties, write_deltalake
 
 from variosync import Settings, Variosync
 
@@ -73,7 +73,11 @@ def polars_recipe(source: str, target: Path) -> int:
         )
         .filter(pl.col("wind") < 15)
     )
-    write_deltalake(str(target), frame.to_arrow(), mode="overwrite")
+    # The same table format as variosync writes: ZSTD level 3, 128k-row groups.
+    properties = WriterProperties(
+        compression="ZSTD", compression_level=3, max_row_group_size=128 * 1024
+    )
+    write_deltalake(str(target), frame.to_arrow(), mode="overwrite", writer_properties=properties)
     return frame.height
 
 

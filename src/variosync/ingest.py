@@ -7,16 +7,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from variosync.clean.run import StepReport
 from variosync.errors import InputError, RejectedRowsError, UsageError
 from variosync.formats import open_source
 from variosync.formats.base import ReadOptions
 from variosync.model import IngestOptions, Kind
 from variosync.normalize import apply_plan, plan_frame
 from variosync.store import Staging, WriteResult
+
+if TYPE_CHECKING:
+    from variosync.clean.run import StepReport
 
 REJECT_SAMPLE = 20
 _COMPRESSED = {".gz", ".bz2", ".xz", ".zst", ".zstd", ".zip"}

@@ -1,14 +1,24 @@
-"""Profiling a stored dataset version a group of series at a time, in bounded memory."""
+"""Profiling a stored dataset version a group of series at a time, in bounded memory.
+
+After an upsert only the series it wrote can have changed, so when the previous version's
+profile is at hand (and the fields are the same) only those series are profiled again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 
 import polars as pl
 
 from variosync.cleaning import read_group, series_groups
-from variosync.model import SERIES, Kind
-from variosync.quality import DatasetProfile, attach_ingest_counts, merge_profiles, profile_frame
+from variosync.model import SERIES, TS, Kind
+from variosync.quality import (
+    DatasetProfile,
+    attach_ingest_counts,
+    merge_profiles,
+    profile_frame,
+    without_series,
+)
 from variosync.store import DeltaStore
 
 
@@ -19,16 +29,39 @@ def profile_table(
     kind: Kind,
     size: tuple[int, int],
     ingest_counts: Mapping[str, tuple[int, int]],
+    previous: DatasetProfile | None = None,
+    touched: Set[str] | None = None,
 ) -> DatasetProfile:
-    """The quality profile of one version; ``size`` is its (rows, series) for grouping."""
+    """The quality profile of one version; ``size`` is its (rows, series) for grouping.
+
+    With the ``previous`` version's profile and the series a write ``touched``, the other
+    series' profiles are reused.
+    """
     scan = store.scan(table_id, version)
-    names = sorted(
-        scan.select(pl.col(SERIES).unique()).collect().get_column(SERIES).drop_nulls().to_list()
-    )
+    schema = scan.collect_schema()
+    reuse = _reusable(previous, touched, schema, kind)
+    if reuse is not None and touched is not None:
+        names = sorted(touched)
+        parts = [without_series(reuse, touched)]
+    else:
+        unique = scan.select(pl.col(SERIES).unique()).collect().get_column(SERIES)
+        names, parts = sorted(unique.drop_nulls().to_list()), []
     rows, series = size
-    parts = [
+    parts += [
         profile_frame(read_group(scan, group), kind) for group in series_groups(names, rows, series)
     ]
     if not parts:
-        parts = [profile_frame(pl.DataFrame(schema=scan.collect_schema()), kind)]
+        parts = [profile_frame(pl.DataFrame(schema=schema), kind)]
     return attach_ingest_counts(merge_profiles(parts), ingest_counts)
+
+
+def _reusable(
+    previous: DatasetProfile | None, touched: Set[str] | None, schema: pl.Schema, kind: Kind
+) -> DatasetProfile | None:
+    """The previous profile if its series and fields still describe the untouched series."""
+    if previous is None or touched is None or previous.kind is not kind:
+        return None
+    fields = [name for name in schema.names() if name not in (SERIES, TS)]
+    if {f.name for f in previous.fields} != set(fields):
+        return None  # a new or widened field changes every series' profile
+    return previous

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -19,21 +19,22 @@ from variosync.catalog import (
     upgrade,
 )
 from variosync.catalog.datasets import validate_name
-from variosync.clean.recipe import Recipe
-from variosync.clean.run import StepReport
-from variosync.cleaning import Cleaner, CleanResult, as_recipe, ingest_transform
 from variosync.errors import NotFoundError, UsageError
 from variosync.export import resolve_format, write_batches
 from variosync.formats.base import ReadOptions
 from variosync.ingest import IngestReport, stage_files
 from variosync.model import IngestOptions, Kind
-from variosync.profiling import profile_table
-from variosync.quality import DatasetProfile
 from variosync.query import Query, hourly_aggregates, run
 from variosync.settings import Settings
 from variosync.store import DeltaStore, VersionInfo
 from variosync.store.locking import file_lock
 from variosync.streaming import batches, by_series
+
+if TYPE_CHECKING:  # cleaning and profiling load on first use: query and export start faster
+    from variosync.clean.recipe import Recipe
+    from variosync.clean.run import StepReport
+    from variosync.cleaning import CleanResult
+    from variosync.quality import DatasetProfile
 
 _ISSUE_SERIES = 10_000
 """Series whose ingest duplicates / out-of-order counts are kept per version (the rest summed)."""
@@ -113,6 +114,8 @@ class Variosync:
         steps: list[list[StepReport]] = [[]]
         with staged.staging as staging:
             if recipe is not None:
+                from variosync.cleaning import ingest_transform
+
                 staging.transform = ingest_transform(recipe, staged.kind, steps)
             record = self.catalog.get_or_create(dataset, staged.kind.value)
             files = ",".join(Path(f.path).name for f in staged.files)
@@ -133,6 +136,7 @@ class Variosync:
                 recipe=None if recipe is None else recipe.to_list(),
                 report=None if recipe is None else [r.to_dict() for r in steps[0]],
                 ingest=ingest,
+                touched=staging.touched,
             )
         return staged.report(dataset, result, steps[0])
 
@@ -176,16 +180,27 @@ class Variosync:
         record: Dataset,
         operation: str,
         new_units: dict[str, str] | None = None,
+        touched: set[str] | None = None,
         **details: Any,
     ) -> Dataset:
-        """Refresh the catalog's stats, record what made the version, profile it."""
+        """Refresh the catalog's stats, record what made the version, profile it.
+
+        ``touched`` names the series an upsert wrote: the others keep their profiles.
+        """
         fresh = self._refresh(record, new_units)
         self.versions.record(fresh.id, fresh.version, operation, **details)
         if self.settings.profile_on_write:
-            self._profile(fresh)
+            self._profile(fresh, touched)
         return fresh
 
-    def _profile(self, record: Dataset) -> DatasetProfile:
+    def _profile(self, record: Dataset, touched: set[str] | None = None) -> DatasetProfile:
+        from variosync.profiling import profile_table
+        from variosync.quality import DatasetProfile
+
+        previous = None
+        stored = self.versions.latest_profile(record.id) if touched is not None else None
+        if stored is not None and stored[0] == record.version - 1:
+            previous = DatasetProfile.from_dict(stored[1])
         counts = self.versions.ingest_counts(record.id, record.version)
         profile = profile_table(
             self.store,
@@ -194,6 +209,8 @@ class Variosync:
             Kind(record.kind),
             (record.row_count, record.series_count),
             counts,
+            previous,
+            touched,
         )
         self.versions.set_profile(record.id, record.version, profile.to_dict())
         return profile
@@ -210,7 +227,11 @@ class Variosync:
         if record.version < 0:
             return DatasetInfo(record, 0)
         stored = self.versions.get(record.id, record.version)
-        profile = DatasetProfile.from_dict(stored.profile) if stored and stored.profile else None
+        profile = None
+        if stored is not None and stored.profile is not None:
+            from variosync.quality import DatasetProfile
+
+            profile = DatasetProfile.from_dict(stored.profile)
         return DatasetInfo(record, len(self.store.history(record.id)), profile)
 
     def series(self, name: str) -> list[str]:
@@ -266,6 +287,8 @@ class Variosync:
         self._require_data(record)
         stored = self.versions.get(record.id, record.version)
         if stored is not None and stored.profile is not None and not refresh:
+            from variosync.quality import DatasetProfile
+
             return DatasetProfile.from_dict(stored.profile)
         return self._profile(record)
 
@@ -280,6 +303,8 @@ class Variosync:
 
         ``dry_run`` reports what each step would do, with a before/after sample, writing nothing.
         """
+        from variosync.cleaning import Cleaner, as_recipe
+
         recipe = as_recipe(recipe)
         record = self.catalog.get(name)
         self._require_data(record)

@@ -73,3 +73,15 @@ def test_profiling_on_write_can_be_turned_off(
     assert "quality" not in vs.info("d")
     assert _profile(vs)["rows"] == 21  # made on request, then stored
     assert vs.info("d")["quality"]["rows"] == 21
+
+
+def test_an_upsert_reprofiles_only_its_series_and_matches_a_full_profile(
+    vs: Cli, write: Write
+) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    later = "time,sensor,v\n2024-01-01T12:00:00Z,s2,6.5\n2024-01-01T15:00:00Z,s3,1\n"
+    vs.ingest(write("later.csv", later), "-d", "d")
+    stored = _profile(vs)
+    assert [s["series_id"] for s in stored["series"]] == ["s1", "s2", "s3"]
+    assert stored["series"][1]["rows"] == 13
+    assert _profile(vs, "--refresh") == stored

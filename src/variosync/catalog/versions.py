@@ -103,6 +103,17 @@ class VersionCatalog:
             row = session.get(VersionRow, (dataset_id, version))
             return None if row is None else _record(row)
 
+    def latest_profile(self, dataset_id: str) -> tuple[int, dict[str, Any]] | None:
+        """The newest stored profile of a dataset and the version it describes."""
+        with self._session() as session:
+            row = session.scalars(
+                select(VersionRow)
+                .where(VersionRow.dataset_id == dataset_id, VersionRow.profile.is_not(None))
+                .order_by(VersionRow.version.desc())
+                .limit(1)
+            ).first()
+            return None if row is None or row.profile is None else (row.version, row.profile)
+
     def for_dataset(self, dataset_id: str) -> list[VersionRecord]:
         """Every recorded version of a dataset, oldest first."""
         with self._session() as session:

@@ -18,7 +18,6 @@ from variosync.cli.context import (
     open_service,
     reports_errors,
 )
-from variosync.cli.profile_view import quality_line
 from variosync.cli.render import datasets_frame, iso_time, print_frame, print_ingest
 from variosync.model import IngestOptions
 from variosync.service import Variosync
@@ -72,6 +71,8 @@ def info(ctx: click.Context, name: str, as_json: bool) -> None:
         f"size      {d.size_bytes} bytes",
     ]
     if found.profile is not None:
+        from variosync.cli.profile_view import quality_line
+
         lines.append(f"quality   {quality_line(found.profile)}")
     lines.append("fields")
     lines += [f"  {f.name:<20} {f.dtype:<12} {f.unit or ''}".rstrip() for f in d.fields]

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from variosync.clean.recipe import Recipe, recipe_from_ops
 from variosync.clean.spec import OPERATIONS
-from variosync.cleaning import CleanResult, as_recipe
 from variosync.cli.context import echo_err, echo_json, json_option, open_service, reports_errors
-from variosync.cli.profile_view import render_profile
 from variosync.cli.render import print_frame
 from variosync.errors import NotFoundError, UsageError
+
+if TYPE_CHECKING:
+    from variosync.clean.recipe import Recipe
+    from variosync.cleaning import CleanResult
 
 
 def recipe_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -38,6 +39,9 @@ def build_recipe(recipe: Path | None, ops: tuple[str, ...]) -> Recipe | None:
     """The recipe from ``--recipe`` and ``--op`` (file steps first), or None if neither."""
     if recipe is None and not ops:
         return None
+    from variosync.clean.recipe import Recipe, recipe_from_ops
+    from variosync.cleaning import as_recipe
+
     steps = as_recipe(recipe).steps if recipe else ()
     if ops:
         try:
@@ -134,6 +138,8 @@ def profile(
             data["series"] = [s for s in data["series"] if s["series_id"] in names]
         echo_json(data)
         return
+    from variosync.cli.profile_view import render_profile
+
     click.echo(render_profile(found, names or None))
 
 

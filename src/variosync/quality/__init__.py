@@ -6,6 +6,7 @@ from variosync.quality.dataset import (
     Totals,
     attach_ingest_counts,
     merge_profiles,
+    without_series,
 )
 from variosync.quality.fields import (
     OUTLIER_METHODS,
@@ -46,4 +47,5 @@ __all__ = [
     "attach_ingest_counts",
     "merge_profiles",
     "profile_frame",
+    "without_series",
 ]

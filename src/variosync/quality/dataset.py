@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import chain
@@ -189,3 +189,10 @@ def attach_ingest_counts(
     ]
     fields = [(f.name, f.kind) for f in profile.fields]
     return summarize(profile.kind, profile.options, fields, series)
+
+
+def without_series(profile: DatasetProfile, dropped: Set[str]) -> DatasetProfile:
+    """The profile of the other series only (to merge with fresh profiles of ``dropped``)."""
+    kept = [s for s in profile.series if s.series_id not in dropped]
+    fields = [(f.name, f.kind) for f in profile.fields]
+    return summarize(profile.kind, profile.options, fields, kept)

@@ -51,6 +51,8 @@ class Staging:
         self.end: datetime | None = None
         self.transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
         """Applied to each deduplicated group of whole series before it is written."""
+        self.touched: set[str] = set()
+        """The series written (after ``transform``)."""
         self.issues: dict[str, tuple[int, int]] = {}
         """Per series (duplicate rows dropped, rows that arrived out of time order), non-zero."""
 
@@ -133,6 +135,7 @@ class Staging:
         self.rows_out = self.series_out = 0
         self.start = self.end = None
         self.issues = {}
+        self.touched = set()
         for frame in self._groups():
             done = self._finish(frame)
             if self.transform is not None:
@@ -164,6 +167,7 @@ class Staging:
         ).row(0)
         self.rows_out += frame.height
         self.series_out += int(series)
+        self.touched.update(frame.get_column(SERIES).unique().to_list())
         self.start = start if self.start is None else min(self.start, start)
         self.end = end if self.end is None else max(self.end, end)
 
