@@ -87,11 +87,29 @@ def polars_profile(source: str) -> int:
     fields = [c for c in frame.columns if c not in (S, T)]
     step = pl.col(T).diff().over(S)
     steps = frame.select(S, step.alias("step")).group_by(S, "step").len()
+    # Window columns first (rolling medians for the MAD test, constant-run ids), then one
+    # group-by for the per-series figures.
+    windows: list[pl.Expr] = []
+    for name in fields:
+        x = pl.col(name)
+        median = x.rolling_median(21, center=True, min_samples=11).over(S)
+        windows.append(median.alias(f"{name}__median"))
+        windows.append(x.rle_id().over(S).alias(f"{name}__run"))
+    frame = frame.with_columns(windows)
+    mads = [
+        (pl.col(f) - pl.col(f"{f}__median"))
+        .abs()
+        .rolling_median(21, center=True, min_samples=11)
+        .over(S)
+        .alias(f"{f}__mad")
+        for f in fields
+    ]
+    frame = frame.with_columns(mads)
     exprs: list[pl.Expr] = []
     for name in fields:
         x = pl.col(name)
-        q1, q3 = x.quantile(0.25), x.quantile(0.75)
-        median = x.rolling_median(21, center=True, min_samples=1)
+        q1, q3 = x.quantile(0.25, "linear"), x.quantile(0.75, "linear")
+        deviation = (x - pl.col(f"{name}__median")).abs()
         exprs += [
             x.null_count().alias(f"{name}_nulls"),
             x.mean().alias(f"{name}_mean"),
@@ -103,9 +121,7 @@ def polars_profile(source: str) -> int:
             q3.alias(f"{name}_q3"),
             ((x < q1 - 1.5 * (q3 - q1)) | (x > q3 + 1.5 * (q3 - q1))).sum().alias(f"{name}_iqr"),
             (((x - x.mean()) / x.std()).abs() > 3).sum().alias(f"{name}_z"),
-            ((x - median).abs() > 3.5 * 1.4826 * (x - median).abs().rolling_median(21, center=True))
-            .sum()
-            .alias(f"{name}_mad"),
+            (deviation > 3.5 * 1.4826 * pl.col(f"{name}__mad")).sum().alias(f"{name}_mad"),
             x.rle().struct.field("len").max().alias(f"{name}_run"),
         ]
     stats = frame.group_by(S).agg(exprs)

@@ -24,11 +24,17 @@ class Run:
         return self.rows / self.measured.seconds
 
 
-def variosync_ingest(source: Path, home: Path, dataset: str = "bench") -> Measured:
-    """``variosync --home HOME ingest SOURCE --dataset DATASET`` into a fresh home."""
+def variosync_ingest(
+    source: Path, home: Path, dataset: str = "bench", profile: bool = True
+) -> Measured:
+    """``variosync --home HOME ingest SOURCE --dataset DATASET`` into a fresh home.
+
+    ``profile=False`` turns off the quality profile every new version gets by default.
+    """
     shutil.rmtree(home, ignore_errors=True)
+    env = None if profile else {"VARIOSYNC_PROFILE_ON_WRITE": "false"}
     return measure(
-        [str(BIN / "variosync"), "--home", str(home), "ingest", str(source), "-d", dataset]
+        [str(BIN / "variosync"), "--home", str(home), "ingest", str(source), "-d", dataset], env
     )
 
 
@@ -43,10 +49,13 @@ def baseline(name: str, source: Path, target: Path) -> Measured:
 def csv_ingest(csv: Path, rows: int, home: Path, scratch: Path) -> list[Run]:
     """variosync, polars and pandas over the same CSV; the home keeps the dataset for queries."""
     warm_cache(csv)
+    bare = variosync_ingest(csv, scratch / "home-no-profile", profile=False)
+    shutil.rmtree(scratch / "home-no-profile", ignore_errors=True)
     return [
         Run("variosync", rows, variosync_ingest(csv, home)),
         Run("polars", rows, baseline("polars-csv", csv, scratch / "polars.parquet")),
         Run("pandas", rows, baseline("pandas-csv", csv, scratch / "pandas.parquet")),
+        Run("variosync, no profile", rows, bare),
     ]
 
 

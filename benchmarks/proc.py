@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -39,12 +40,14 @@ def _tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def measure(cmd: list[str]) -> Measured:
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> Measured:
     """Run ``cmd`` to completion, polling its RSS every 50 ms; raise if it fails."""
     # Output goes to files, not pipes, so a chatty command never blocks on a full pipe.
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        popen = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        popen = subprocess.Popen(
+            cmd, stdout=out, stderr=err, text=True, env=None if env is None else os.environ | env
+        )
         proc = psutil.Process(popen.pid)
         peak = 0
         while popen.poll() is None:

@@ -82,7 +82,16 @@ def read_group(scan: pl.LazyFrame, group: list[str]) -> pl.DataFrame:
     # A contiguous range of sorted names prunes row groups by min/max statistics.
     ranged = scan.filter(pl.col(SERIES).is_between(pl.lit(group[0]), pl.lit(group[-1])))
     frame = ranged.filter(pl.col(SERIES).is_in(group)).collect()
-    return frame.sort(SERIES, TS)
+    return frame if key_sorted(frame) else frame.sort(SERIES, TS)
+
+
+def key_sorted(frame: pl.DataFrame) -> bool:
+    """Whether rows are in (series, ts) order: one cheap pass (tables are written sorted)."""
+    previous = pl.col(SERIES).shift()
+    ordered = (pl.col(SERIES) > previous) | (
+        (pl.col(SERIES) == previous) & (pl.col(TS) > pl.col(TS).shift())
+    )
+    return bool(frame.select(ordered.fill_null(True).all()).item())
 
 
 def target_series(available: list[str], wanted: Sequence[str]) -> list[str]:
