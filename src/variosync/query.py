@@ -63,6 +63,8 @@ class Query:
     fill: Fill | None = None
     latest: bool = False
     limit: int | None = None
+    tz: str | None = None
+    """Show times in this zone (an IANA name); buckets of a day or longer follow its calendar."""
 
 
 def parse_duration(text: str) -> str:
@@ -88,6 +90,19 @@ def parse_time(text: str, what: str = "time") -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def check_zone(zone: str) -> str:
+    """``zone`` if it is an IANA time-zone name, else a UsageError."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(
+            f"unknown time zone {zone!r}", hint="use an IANA name: UTC, Europe/Berlin, US/Eastern"
+        ) from None
+    return zone
 
 
 def _field_names(schema: pl.Schema) -> list[str]:
@@ -168,6 +183,8 @@ def run(scan: pl.LazyFrame, query: Query, kind: Kind = Kind.GENERIC) -> pl.LazyF
     if query.end is not None:
         frame = frame.filter(pl.col(TS) < query.end)
     frame = frame.select(SERIES, TS, *fields)
+    if query.tz is not None and query.tz != "UTC":
+        frame = frame.with_columns(pl.col(TS).dt.convert_time_zone(check_zone(query.tz)))
     if query.every:
         every = parse_duration(query.every)
         exprs = _resample_exprs(schema, fields, query.aggs, kind, bool(query.fields))

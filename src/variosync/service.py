@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,14 +181,20 @@ class Variosync:
         operation: str,
         new_units: dict[str, str] | None = None,
         touched: set[str] | None = None,
+        zone: str | None = None,
         **details: Any,
     ) -> Dataset:
         """Refresh the catalog's stats, record what made the version, profile it.
 
-        ``touched`` names the series an upsert wrote: the others keep their profiles.
+        ``touched`` names the series an upsert wrote: the others keep their profiles. ``zone``
+        is the new version's display zone (default: the current one carries over).
         """
         fresh = self._refresh(record, new_units)
-        self.versions.record(fresh.id, fresh.version, operation, **details)
+        if zone is not None:
+            fresh = self.catalog.update(fresh.id, display_zone=None if zone == "UTC" else zone)
+        self.versions.record(
+            fresh.id, fresh.version, operation, display_zone=fresh.display_zone, **details
+        )
         if self.settings.profile_on_write:
             self._profile(fresh, touched)
         return fresh
@@ -260,7 +266,9 @@ class Variosync:
         record = self.catalog.get(name)
         self._require_data(record)
         self.store.restore(record.id, version, {"operation": "restore", "to": str(version)})
-        return self._after_write(record, "restore")
+        restored = self.versions.get(record.id, version)
+        zone = (restored.display_zone or "UTC") if restored is not None else None
+        return self._after_write(record, "restore", zone=zone)
 
     def optimize(self, name: str) -> dict[str, Any]:
         """Compact small files and checkpoint the log."""
@@ -269,7 +277,7 @@ class Variosync:
         metrics = self.store.optimize(record.id, {"operation": "optimize"})
         before = self.versions.get(record.id, record.version)
         fresh = self._refresh(record)
-        self.versions.record(fresh.id, fresh.version, "optimize")
+        self.versions.record(fresh.id, fresh.version, "optimize", display_zone=fresh.display_zone)
         if before is not None and before.profile is not None:  # same rows, same profile
             self.versions.set_profile(fresh.id, fresh.version, before.profile)
         return metrics
@@ -312,10 +320,11 @@ class Variosync:
         size = (record.row_count, record.series_count)
         if dry_run:
             return cleaner.preview(record.version, recipe, series, *size)
-        result = cleaner.apply(recipe, series, *size)
+        result = cleaner.apply(recipe, series, *size, self.settings.ingest_memory_bytes)
         self._after_write(
             record,
             "clean",
+            zone=recipe.display_zone,
             recipe=recipe.to_list(),
             report=[step.to_dict() for step in result.steps],
         )
@@ -335,7 +344,7 @@ class Variosync:
         self._require_data(record)
         return run(
             self.store.scan(record.id, record.version if as_of is None else as_of),
-            query,
+            _in_zone(query, record),
             Kind(record.kind),
         )
 
@@ -372,9 +381,9 @@ class Variosync:
         series at a time (rows are stored sorted by series, so each group's read skips the
         other row groups by their statistics); resamples, latest points and limits are small.
         """
-        query = query or Query()
         record = self.catalog.get(name)
         self._require_data(record)
+        query = _in_zone(query or Query(), record)
         scan = self.store.scan(record.id, record.version if as_of is None else as_of)
         kind = Kind(record.kind)
         whole = run(scan, query, kind)  # validates the query before any output starts
@@ -382,6 +391,13 @@ class Variosync:
             return batches(whole)
         per_series = max(1, record.row_count // max(1, record.series_count))
         return by_series(scan, query, kind, whole, max(1, STREAM_ROWS // per_series))
+
+
+def _in_zone(query: Query, record: Dataset) -> Query:
+    """The query with the dataset's display zone, unless it names its own."""
+    if query.tz is not None or record.display_zone is None:
+        return query
+    return replace(query, tz=record.display_zone)
 
 
 __all__ = ["DatasetInfo", "Field", "Variosync"]

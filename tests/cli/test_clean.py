@@ -62,6 +62,10 @@ def test_apply_writes_one_version_and_restore_undoes_it(vs: Cli, write: Write) -
     latest = vs.history("d")[0]
     assert latest["operation"] == "clean"
     assert "fill_nulls" in latest["metadata"]["steps"]
+    assert (
+        latest["metadata"]["report"] == "1: filled 3 values; 2: changed 2 values, flagged 2 values"
+    )
+    assert json.loads(latest["metadata"]["recipe"])[0]["method"] == "time"
     vs.ok("restore", "d", "0")
     assert vs.points("d") == before
 
@@ -114,3 +118,18 @@ def test_failures_leave_the_data_as_it_was(vs: Cli, write: Write) -> None:
     assert "no dataset named" in vs.fails("clean", "nope", "--op", "sort")
     assert vs.points("d") == before
     assert vs.info("d")["version"] == 0
+
+
+def test_display_timezone_shows_local_times_and_local_days(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    vs.ok("clean", "d", "--op", "display_timezone zone=Asia/Kolkata")
+    first = vs.points("d", "--limit", "1")[0]
+    assert first["ts"] == "2024-01-01T05:30:00+05:30"
+    assert vs.points("d", "--limit", "1", "--tz", "UTC")[0]["ts"] == "2024-01-01T00:00:00Z"
+    daily = vs.points("d", "--every", "1d", "--series", "s2")
+    assert [p["ts"] for p in daily] == ["2024-01-01T00:00:00+05:30"]
+    assert vs.info("d")["display_zone"] == "Asia/Kolkata"
+    vs.ok("restore", "d", "0")
+    assert vs.points("d", "--limit", "1")[0]["ts"] == "2024-01-01T00:00:00Z"
+    assert "unknown time zone" in vs.fails("query", "d", "--tz", "Mars/Base")
+    assert "unknown time zone" in vs.fails("clean", "d", "--op", "display_timezone zone=Nope")

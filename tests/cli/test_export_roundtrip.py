@@ -154,3 +154,20 @@ def test_xlsx_keeps_milliseconds(vs: Cli, tmp_path: Path) -> None:
         "2024-01-15T09:30:00.123Z",
         "2024-01-15T09:30:00.456Z",
     ]
+
+
+# Formats that carry no zone hold local wall times in a display zone: re-ingest with --tz.
+NAIVE_LOCAL = {"xlsx", "stooq"}
+
+
+@pytest.mark.parametrize("fmt", list(EXPORT_FORMATS))
+def test_exports_in_a_display_zone_keep_the_instants(vs: Cli, tmp_path: Path, fmt: str) -> None:
+    source = tmp_path / "source.csv"
+    source.write_text(SOURCE)
+    vs.ingest(source, "-d", "src")
+    vs.ok("clean", "src", "--op", "display_timezone zone=America/New_York")
+    target = tmp_path / f"out.{EXTENSION[fmt]}"
+    vs.ok("export", "src", target)
+    zone = ["--tz", "America/New_York"] if fmt in NAIVE_LOCAL else []
+    vs.ingest(target, "-d", "copy", *zone)
+    _assert_same_points(vs.points("copy"), vs.points("src", "--tz", "UTC"))

@@ -46,6 +46,8 @@ class Dataset:
     version: int
     created_at: datetime
     updated_at: datetime
+    display_zone: str | None = None
+    """The zone times are shown in (storage is UTC); None is UTC."""
 
 
 def validate_name(name: str) -> str:
@@ -80,6 +82,7 @@ def _to_dataset(row: DatasetRow) -> Dataset:
         version=row.delta_version,
         created_at=_utc(row.created_at) or row.created_at,
         updated_at=_utc(row.updated_at) or row.updated_at,
+        display_zone=row.display_zone,
     )
 
 

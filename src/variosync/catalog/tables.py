@@ -40,6 +40,7 @@ class DatasetRow(Base):
     end: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     delta_version: Mapped[int] = mapped_column(Integer, nullable=False, default=-1)
+    display_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
@@ -59,4 +60,5 @@ class VersionRow(Base):
     report: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     ingest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     profile: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    display_zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

@@ -26,6 +26,7 @@ class VersionRecord:
     ingest: dict[str, Any] | None
     profile: dict[str, Any] | None
     created_at: datetime
+    display_zone: str | None = None
 
 
 def _record(row: VersionRow) -> VersionRecord:
@@ -39,6 +40,7 @@ def _record(row: VersionRow) -> VersionRecord:
         row.ingest,
         row.profile,
         created,
+        row.display_zone,
     )
 
 
@@ -60,6 +62,7 @@ class VersionCatalog:
         recipe: list[dict[str, Any]] | None = None,
         report: list[dict[str, Any]] | None = None,
         ingest: dict[str, Any] | None = None,
+        display_zone: str | None = None,
     ) -> None:
         """Record what made ``version`` (replacing an older record of the same number)."""
         try:
@@ -70,6 +73,7 @@ class VersionCatalog:
                     session.add(row)
                 row.operation = operation
                 row.recipe, row.report, row.ingest = recipe, report, ingest
+                row.display_zone = display_zone
                 row.created_at = datetime.now(UTC)
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot record version: {type(exc).__name__}") from exc

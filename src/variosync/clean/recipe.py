@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from variosync.clean.spec import OPERATIONS, Operation, Step
+from variosync.clean.spec import OPERATIONS, DisplayTimezone, Operation, Step
 from variosync.errors import UsageError
 
 MAX_STEPS = 100
@@ -37,6 +37,12 @@ class Recipe:
     def to_json(self) -> str:
         """The recipe as compact JSON (stored with the version it made)."""
         return json.dumps(self.to_list(), separators=(",", ":"))
+
+    @property
+    def display_zone(self) -> str | None:
+        """The zone the last ``display_timezone`` step sets, if any."""
+        zones = [s.zone for s in self.steps if isinstance(s, DisplayTimezone)]
+        return zones[-1] if zones else None
 
     def describe(self) -> list[str]:
         """One line per step: the operation and the parameters given."""

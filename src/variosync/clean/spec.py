@@ -27,6 +27,17 @@ from variosync.clean.spec_fields import (
 from variosync.clean.steps import Agg, FieldsStep, Scalar, Step, duration
 
 
+def zone_name(value: str) -> str:
+    """``value`` if it is an IANA time-zone name."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
+    return value
+
+
 class DropNulls(FieldsStep):
     """Remove rows with nulls in ``fields``: any of them null, or all of them null."""
 
@@ -176,13 +187,22 @@ class AssumeTimezone(Step):
     @field_validator("zone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        return zone_name(value)
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
-        return value
+
+class DisplayTimezone(Step):
+    """Show the dataset's times in ``zone`` (query, export, dashboard); storage stays UTC.
+
+    Buckets of a day or longer then follow that zone's calendar. ``UTC`` switches it back.
+    """
+
+    op: Literal["display_timezone"] = "display_timezone"
+    zone: str
+
+    @field_validator("zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return zone_name(value)
 
 
 Comparison = Literal["==", "!=", "<", "<=", ">", ">=", "is_null", "not_null", "in", "not_in"]
@@ -240,6 +260,7 @@ Operation = Annotated[
     | ShiftTime
     | RoundTime
     | AssumeTimezone
+    | DisplayTimezone
     | Filter
     | Rename
     | DropFields
@@ -267,6 +288,7 @@ OPERATIONS: dict[str, type[Step]] = {
         ShiftTime,
         RoundTime,
         AssumeTimezone,
+        DisplayTimezone,
         Filter,
         Rename,
         DropFields,
@@ -290,6 +312,7 @@ __all__ = [
     "Convert",
     "Derive",
     "Diff",
+    "DisplayTimezone",
     "DropDuplicates",
     "DropFields",
     "DropNulls",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from variosync.clean.fields import Applied, Context
-from variosync.clean.spec import AssumeTimezone, RoundTime, ShiftTime
+from variosync.clean.spec import AssumeTimezone, DisplayTimezone, RoundTime, ShiftTime
 from variosync.errors import UsageError
 from variosync.model import TS
 
@@ -26,6 +26,11 @@ def round_time(frame: pl.DataFrame, step: RoundTime, ctx: Context) -> Applied:
         floor = ts.dt.truncate(step.every)
         snapped = pl.when(floor == ts).then(ts).otherwise(floor.dt.offset_by(step.every))
     return Applied(frame.with_columns(snapped.alias(TS)))
+
+
+def display_timezone(frame: pl.DataFrame, step: DisplayTimezone, ctx: Context) -> Applied:
+    """Nothing changes in the rows: the zone is a property of the dataset's version."""
+    return Applied(frame)
 
 
 def assume_timezone(frame: pl.DataFrame, step: AssumeTimezone, ctx: Context) -> Applied:

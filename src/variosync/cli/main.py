@@ -19,7 +19,7 @@ from variosync.cli.render import echo_frame, print_frame, print_ingest
 from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
-from variosync.query import Agg, Fill, Query, parse_time
+from variosync.query import Agg, Fill, Query, check_zone, parse_time
 
 QUERY_FORMATS = ("table", "csv", "json", "jsonl", "parquet")
 
@@ -113,6 +113,7 @@ def build_query(
     fill: str | None,
     latest: bool,
     limit: int | None,
+    tz: str | None = None,
 ) -> Query:
     """A validated Query from command-line options."""
     aggs = _split(agg) or ()
@@ -134,6 +135,7 @@ def build_query(
         fill=Fill(fill) if fill else None,
         latest=latest,
         limit=limit,
+        tz=check_zone(tz) if tz else None,
     )
 
 
@@ -156,8 +158,13 @@ _SELECTION_OPTIONS = (
     click.option("--latest", is_flag=True, help="Only the latest point of each series."),
     click.option("--limit", type=click.IntRange(min=0), help="At most this many rows."),
     click.option("--as-of", type=click.IntRange(min=0), help="Read an old version."),
+    click.option(
+        "--tz", help="Show times in this zone, e.g. Europe/Berlin (default: the dataset's)."
+    ),
 )
-_QUERY_PARAMS = ("series", "start", "end", "fields", "every", "agg", "fill", "latest", "limit")
+_QUERY_PARAMS = (
+    "series", "start", "end", "fields", "every", "agg", "fill", "latest", "limit", "tz"
+)  # fmt: skip
 
 
 def query_options(func: Callable[..., None]) -> Callable[..., None]:

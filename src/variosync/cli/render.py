@@ -8,14 +8,15 @@ import click
 import polars as pl
 
 from variosync.catalog import Dataset
+from variosync.export.batches import iso_format
 from variosync.ingest import IngestReport, describe_reject
 
 
 def _iso(frame: pl.DataFrame) -> pl.DataFrame:
-    stamps = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    stamps = {n: t for n, t in frame.schema.items() if isinstance(t, pl.Datetime)}
     return frame.with_columns(
-        pl.col(n).dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").str.replace(r"\.0+Z$|\.000000Z$", "Z")
-        for n in stamps
+        pl.col(n).dt.strftime(iso_format(t)).str.replace(r"\.0+(Z|[+-]\d\d:\d\d)$", "$1")
+        for n, t in stamps.items()
     )
 
 

@@ -12,6 +12,8 @@ from variosync.model import KEY, SERIES, TS, TS_DTYPE
 # chrono's ``%.f`` prints 0, 3, 6 or 9 fraction digits, so whole seconds carry no fraction and
 # microseconds are never rounded away.
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S%.fZ"
+ZONED_FORMAT = "%Y-%m-%dT%H:%M:%S%.f%:z"
+"""Times shown in a display zone other than UTC carry their offset: ``…T10:30:00+01:00``."""
 
 EMPTY = pl.DataFrame(schema={SERIES: pl.String, TS: TS_DTYPE})
 
@@ -28,8 +30,9 @@ def frames(batches: Iterable[pl.DataFrame]) -> Iterator[pl.DataFrame]:
         if schema is None:
             if tuple(batch.columns[:2]) != KEY:
                 raise VarioSyncError(f"export needs the columns {SERIES!r}, {TS!r} first")
-            if batch.schema[TS] != TS_DTYPE:
-                batch = batch.with_columns(pl.col(TS).cast(TS_DTYPE))
+            stamp = batch.schema[TS]
+            if not (isinstance(stamp, pl.Datetime) and stamp.time_zone and stamp.time_unit == "us"):
+                batch = batch.with_columns(pl.col(TS).cast(TS_DTYPE))  # a display zone is kept
             schema = batch.schema
         elif batch.schema != schema:
             if batch.columns != schema.names():
@@ -47,6 +50,12 @@ def field_names(frame: pl.DataFrame) -> list[str]:
     return frame.columns[len(KEY) :]
 
 
-def iso_ts() -> pl.Expr:
-    """``ts`` as ISO 8601 UTC text with a ``Z``, e.g. ``2024-01-15T09:30:00Z``."""
-    return pl.col(TS).dt.to_string(ISO_FORMAT)
+def iso_format(dtype: pl.DataType) -> str:
+    """The text form of a timestamp type: ``Z`` for UTC, else the offset of its zone."""
+    zone = dtype.time_zone if isinstance(dtype, pl.Datetime) else None
+    return ISO_FORMAT if zone in (None, "UTC") else ZONED_FORMAT
+
+
+def iso_ts(dtype: pl.DataType = TS_DTYPE) -> pl.Expr:
+    """``ts`` as ISO 8601 text, e.g. ``2024-01-15T09:30:00Z`` (or ``…+01:00`` in a zone)."""
+    return pl.col(TS).dt.to_string(iso_format(dtype))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import polars as pl
@@ -17,8 +17,8 @@ from variosync.model import TS
 
 MAX_DATA_ROWS = 1_048_575  # Excel's 1,048,576 rows less the header row
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm:ss"
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)  # Excel's first date
-LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+EARLIEST = datetime(1900, 1, 1)  # Excel's first date (wall-clock: Excel has no zones)
+LATEST = datetime(9999, 12, 31, 23, 59, 59, 999999)
 
 Cell = Callable[[int, int, Any], object]
 
@@ -42,7 +42,8 @@ def _cell_writer(sheet: Any, dtype: pl.DataType, date_format: Any) -> Cell:
 
 def _check_range(batch: pl.DataFrame) -> None:
     """Excel dates run from 1900-01-01 to 9999-12-31; earlier or later times cannot be written."""
-    outside = batch.filter(~pl.col(TS).is_between(EARLIEST, LATEST))
+    wall = pl.col(TS).dt.replace_time_zone(None)
+    outside = batch.filter(~wall.is_between(EARLIEST, LATEST))
     if outside.height:
         raise UsageError(
             f"Excel holds dates from 1900-01-01 to 9999-12-31, not {outside[TS][0]:%Y-%m-%d}",
@@ -51,7 +52,8 @@ def _check_range(batch: pl.DataFrame) -> None:
 
 
 def write_xlsx(batches: Iterable[pl.DataFrame], out: BinaryIO) -> int:
-    """Write one worksheet with a header row; timestamps are naive UTC Excel datetimes.
+    """Write one worksheet with a header row; times are naive Excel datetimes (UTC, or the
+    wall-clock time of the dataset's display zone).
 
     Rows are streamed to xlsxwriter's temporary files and the workbook reaches ``out`` only when
     it is closed, so an export that would pass Excel's row limit fails with ``UsageError`` before

@@ -12,7 +12,7 @@ from variosync.export.batches import frames, iso_ts
 
 def _records(batch: pl.DataFrame) -> bytes:
     """The batch as JSON Lines: ISO ``ts``; polars writes null for null, NaN and infinities."""
-    text = batch.with_columns(iso_ts()).write_ndjson()
+    text = batch.with_columns(iso_ts(batch.schema["ts"])).write_ndjson()
     return text.encode() if isinstance(text, str) else b""
 
 

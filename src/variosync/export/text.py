@@ -1,4 +1,4 @@
-"""Delimited text writers: CSV and TSV with ISO 8601 UTC timestamps."""
+"""Delimited text writers: CSV and TSV with ISO 8601 timestamps (UTC, or with an offset)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import BinaryIO
 
 import polars as pl
 
-from variosync.export.batches import ISO_FORMAT, frames
+from variosync.export.batches import frames, iso_format
 
 
 def _write_delimited(batches: Iterable[pl.DataFrame], out: BinaryIO, separator: str) -> int:
@@ -19,7 +19,7 @@ def _write_delimited(batches: Iterable[pl.DataFrame], out: BinaryIO, separator: 
             out,
             include_header=index == 0,
             separator=separator,
-            datetime_format=ISO_FORMAT,
+            datetime_format=iso_format(batch.schema["ts"]),
             null_value="",
         )
         rows += batch.height

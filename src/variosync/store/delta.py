@@ -252,17 +252,17 @@ class DeltaStore:
     def rewrite(
         self,
         table_id: str,
-        build: Callable[[int], pa.RecordBatchReader],
-        metadata: dict[str, str],
+        build: Callable[[int], tuple[pa.RecordBatchReader, dict[str, str]]],
     ) -> int:
         """Replace the table's rows (and schema) by ``build(version)`` as one commit.
 
-        ``build`` reads the table as of ``version`` and returns the new rows; a writer that
-        commits in between makes this a ConflictError instead of losing its rows.
+        ``build`` reads the table as of ``version`` and returns the new rows and the commit's
+        metadata; a writer that commits in between makes this a ConflictError instead of
+        losing its rows.
         """
         with self._locked(table_id):
             table = self._open(table_id)
-            reader = build(table.version())
+            reader, metadata = build(table.version())
             try:
                 _overwrite(table, reader, metadata)
             except CommitFailedError:

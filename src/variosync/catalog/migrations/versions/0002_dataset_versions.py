@@ -1,4 +1,5 @@
-"""Dataset versions: the operation, recipe, report, ingest counts and profile of each version.
+"""Dataset versions (operation, recipe, report, ingest counts, profile, display zone of each
+version) and the dataset's current display zone.
 
 Revision ID: 0002
 Revises: 0001
@@ -17,7 +18,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create the dataset_versions table."""
+    """Create the dataset_versions table; add datasets.display_zone."""
+    op.add_column("datasets", sa.Column("display_zone", sa.String(64), nullable=True))
     op.create_table(
         "dataset_versions",
         sa.Column(
@@ -32,10 +34,13 @@ def upgrade() -> None:
         sa.Column("report", sa.JSON(), nullable=True),
         sa.Column("ingest", sa.JSON(), nullable=True),
         sa.Column("profile", sa.JSON(), nullable=True),
+        sa.Column("display_zone", sa.String(64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
 
 
 def downgrade() -> None:
-    """Drop the dataset_versions table."""
+    """Drop the dataset_versions table and datasets.display_zone."""
     op.drop_table("dataset_versions")
+    with op.batch_alter_table("datasets") as batch:
+        batch.drop_column("display_zone")
