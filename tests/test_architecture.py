@@ -109,7 +109,7 @@ FORBIDDEN = {
     "quality": ("store", "catalog", "service", "cli", "ingest", "formats", "export", "clean"),
     "ingest": ("service", "cli", "catalog"),
     "cleaning": ("service", "cli", "catalog"),
-    "profiling": ("service", "cli", "catalog"),
+    "profiling": ("service", "cli"),
     "streaming": ("service", "cli", "catalog", "store"),
     "service": ("cli",),
 }

@@ -20,9 +20,10 @@ import pyarrow as pa
 from variosync.clean.fields import Context
 from variosync.clean.recipe import Recipe, parse_recipe, recipe_from_text
 from variosync.clean.run import StepReport, apply_recipe, duplicate_keys, merge_reports
-from variosync.errors import ConflictError, NotFoundError, UsageError
+from variosync.errors import NotFoundError, StorageError, UsageError
 from variosync.model import SERIES, TS, Kind
 from variosync.store import DeltaStore
+from variosync.store.commits import one_line
 
 GROUP_ROWS = 2_000_000
 """Rows cleaned at once (whole series; a bigger series is one group on its own)."""
@@ -204,7 +205,7 @@ class Cleaner:
             try:
                 result.version = self.store.rewrite(self.table_id, build)
             except (OSError, pa.ArrowException, RuntimeError, ValueError) as exc:
-                raise ConflictError(f"cleaning {self.dataset!r} failed: {exc}") from exc
+                raise StorageError(f"cleaning {self.dataset!r} failed: {one_line(exc)}") from exc
         return result
 
     @staticmethod
@@ -289,11 +290,13 @@ def _sample(before: pl.DataFrame, after: pl.DataFrame) -> tuple[pl.DataFrame, pl
 
 
 def as_recipe(recipe: Recipe | Sequence[dict[str, Any]] | str | Path) -> Recipe:
-    """A Recipe from a Recipe, a list of step objects, or the path of a JSON/YAML file."""
+    """A Recipe from a Recipe, a list of step objects, JSON/YAML text, or a file's Path."""
     if isinstance(recipe, Recipe):
         return recipe
-    if isinstance(recipe, (str, Path)):
-        path = Path(recipe)
+    if isinstance(recipe, str):  # text, never a path: a caller may forward a user's string
+        return recipe_from_text(recipe)
+    if isinstance(recipe, Path):
+        path = recipe
         try:
             text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -323,3 +326,15 @@ def ingest_transform(
         return cleaned
 
     return transform
+
+
+def check_row_local(recipe: Recipe, dataset: str) -> None:
+    """Refuse steps that would compute from an upsert's rows without the stored ones."""
+    for number, step in enumerate(recipe.steps, start=1):
+        if not step.row_local:
+            name = type(step).model_fields["op"].default
+            raise UsageError(
+                f"step {number} ({name}) needs each series' stored points, and dataset "
+                f"{dataset!r} already holds data",
+                hint=f"ingest without it, then run: variosync clean {dataset} --recipe FILE",
+            )

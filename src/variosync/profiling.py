@@ -6,11 +6,13 @@ profile is at hand (and the fields are the same) only those series are profiled 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 
 import polars as pl
 
+from variosync.catalog import Dataset, VersionCatalog
 from variosync.cleaning import read_group, series_groups
+from variosync.errors import NotFoundError
 from variosync.model import SERIES, TS, Kind
 from variosync.quality import (
     DatasetProfile,
@@ -65,3 +67,43 @@ def _reusable(
     if {f.name for f in previous.fields} != set(fields):
         return None  # a new or widened field changes every series' profile
     return previous
+
+
+def profile_version(
+    store: DeltaStore, versions: VersionCatalog, record: Dataset, touched: Set[str] | None
+) -> DatasetProfile:
+    """Profile the dataset's current version and store the profile with it.
+
+    ``touched`` names the series a write changed; when the previous version's profile is
+    stored, the other series keep theirs.
+    """
+    previous = None
+    stored = versions.latest_profile(record.id) if touched is not None else None
+    if stored is not None and stored[0] == record.version - 1:
+        previous = DatasetProfile.from_dict(stored[1])
+    profile = profile_table(
+        store,
+        record.id,
+        record.version,
+        Kind(record.kind),
+        (record.row_count, record.series_count),
+        versions.ingest_counts(record.id, record.version),
+        previous,
+        touched,
+    )
+    versions.set_profile(record.id, record.version, profile.to_dict())
+    return profile
+
+
+def of_series(profile: DatasetProfile, series: Sequence[str], dataset: str) -> DatasetProfile:
+    """The profile of some series only (all when none are named); unknown ones are an error."""
+    if not series:
+        return profile
+    known = {s.series_id for s in profile.series}
+    missing = [s for s in series if s not in known]
+    if missing:
+        raise NotFoundError(
+            f"unknown series: {', '.join(missing[:5])}",
+            hint=f"series of {dataset}: {', '.join(sorted(known)[:10])}",
+        )
+    return without_series(profile, known - set(series))

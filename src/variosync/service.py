@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
+import pyarrow as pa
 
 from variosync.catalog import (
     Dataset,
@@ -28,7 +29,7 @@ from variosync.query import Query, hourly_aggregates, run
 from variosync.settings import Settings
 from variosync.store import DeltaStore, VersionInfo
 from variosync.store.locking import file_lock
-from variosync.streaming import batches, by_series
+from variosync.streaming import batches, by_series, in_zone
 
 if TYPE_CHECKING:  # cleaning and profiling load on first use: query and export start faster
     from variosync.clean.recipe import Recipe
@@ -99,10 +100,16 @@ class Variosync:
         """Read files into ``dataset`` (created if new) as one commit; returns the summary.
 
         With a ``recipe``, the rows are cleaned on the way in (per series, before the write).
+        Into a dataset that already holds data, only steps that work row by row may run: the
+        others need each series' stored points (run ``clean`` after the ingest instead).
         """
         options = options or IngestOptions()
         validate_name(dataset)
         existing_kind = self._existing_kind(dataset, options)
+        if recipe is not None and existing_kind is not None:
+            from variosync.cleaning import check_row_local
+
+            check_row_local(recipe, dataset)
         read_options = ReadOptions(batch_rows=self.settings.ingest_batch_rows, sheet=options.sheet)
         staged = stage_files(
             [Path(p) for p in paths],
@@ -122,7 +129,19 @@ class Variosync:
             metadata = {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)}
             if recipe is not None:
                 metadata["recipe"] = "; ".join(recipe.describe())[:1000]
-            result = self.store.upsert(record.id, staging.arrow_reader, metadata)
+
+            def reader() -> pa.RecordBatchReader:
+                steps[0] = []  # a retried commit reads (and cleans) the rows again
+                return staging.arrow_reader()
+
+            try:
+                result = self.store.upsert(record.id, reader, metadata)
+            except BaseException:
+                # A dataset this ingest created and could not write is not left behind empty
+                # (unless a concurrent ingest created its table meanwhile).
+                if record.version < 0 and not self.store.exists(record.id):
+                    self.catalog.delete(record.id)
+                raise
             ingest = {
                 "rows_in": staging.rows_in,
                 "duplicates": sum(d for d, _ in staging.issues.values()),
@@ -137,6 +156,7 @@ class Variosync:
                 report=None if recipe is None else [r.to_dict() for r in steps[0]],
                 ingest=ingest,
                 touched=staging.touched,
+                zone=None if recipe is None else recipe.display_zone,
             )
         return staged.report(dataset, result, steps[0])
 
@@ -200,26 +220,9 @@ class Variosync:
         return fresh
 
     def _profile(self, record: Dataset, touched: set[str] | None = None) -> DatasetProfile:
-        from variosync.profiling import profile_table
-        from variosync.quality import DatasetProfile
+        from variosync.profiling import profile_version
 
-        previous = None
-        stored = self.versions.latest_profile(record.id) if touched is not None else None
-        if stored is not None and stored[0] == record.version - 1:
-            previous = DatasetProfile.from_dict(stored[1])
-        counts = self.versions.ingest_counts(record.id, record.version)
-        profile = profile_table(
-            self.store,
-            record.id,
-            record.version,
-            Kind(record.kind),
-            (record.row_count, record.series_count),
-            counts,
-            previous,
-            touched,
-        )
-        self.versions.set_profile(record.id, record.version, profile.to_dict())
-        return profile
+        return profile_version(self.store, self.versions, record, touched)
 
     # -- catalog --------------------------------------------------------------------------------
 
@@ -289,16 +292,22 @@ class Variosync:
 
     # -- quality and cleaning -------------------------------------------------------------------
 
-    def profile(self, name: str, refresh: bool = False) -> DatasetProfile:
-        """The quality profile of the dataset's current version (stored with it once made)."""
+    def profile(
+        self, name: str, series: Sequence[str] = (), refresh: bool = False
+    ) -> DatasetProfile:
+        """The quality profile of the dataset's current version (stored with it once made);
+        with ``series``, the profile of those series only."""
+        from variosync.profiling import of_series
+        from variosync.quality import DatasetProfile
+
         record = self.catalog.get(name)
         self._require_data(record)
         stored = self.versions.get(record.id, record.version)
         if stored is not None and stored.profile is not None and not refresh:
-            from variosync.quality import DatasetProfile
-
-            return DatasetProfile.from_dict(stored.profile)
-        return self._profile(record)
+            found = DatasetProfile.from_dict(stored.profile)
+        else:
+            found = self._profile(record)
+        return of_series(found, series, name)
 
     def clean(
         self,
@@ -307,7 +316,8 @@ class Variosync:
         series: Sequence[str] = (),
         dry_run: bool = False,
     ) -> CleanResult:
-        """Apply a recipe (a Recipe, a list of steps, or a JSON/YAML file) as one new version.
+        """Apply a recipe (a Recipe, a list of steps, JSON/YAML text or a file's Path) as one
+        new version.
 
         ``dry_run`` reports what each step would do, with a before/after sample, writing nothing.
         """
@@ -344,7 +354,7 @@ class Variosync:
         self._require_data(record)
         return run(
             self.store.scan(record.id, record.version if as_of is None else as_of),
-            _in_zone(query, record),
+            in_zone(query, record.display_zone),
             Kind(record.kind),
         )
 
@@ -383,7 +393,7 @@ class Variosync:
         """
         record = self.catalog.get(name)
         self._require_data(record)
-        query = _in_zone(query or Query(), record)
+        query = in_zone(query or Query(), record.display_zone)
         scan = self.store.scan(record.id, record.version if as_of is None else as_of)
         kind = Kind(record.kind)
         whole = run(scan, query, kind)  # validates the query before any output starts
@@ -391,13 +401,6 @@ class Variosync:
             return batches(whole)
         per_series = max(1, record.row_count // max(1, record.series_count))
         return by_series(scan, query, kind, whole, max(1, STREAM_ROWS // per_series))
-
-
-def _in_zone(query: Query, record: Dataset) -> Query:
-    """The query with the dataset's display zone, unless it names its own."""
-    if query.tz is not None or record.display_zone is None:
-        return query
-    return replace(query, tz=record.display_zone)
 
 
 __all__ = ["DatasetInfo", "Field", "Variosync"]

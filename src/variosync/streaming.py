@@ -48,3 +48,10 @@ def batches(frame: pl.LazyFrame, rows: int = EXPORT_BATCH_ROWS) -> Iterator[pl.D
         yield batch
     if empty:
         yield pl.DataFrame(schema=frame.collect_schema())
+
+
+def in_zone(query: Query, zone: str | None) -> Query:
+    """The query shown in the dataset's display ``zone``, unless it names its own."""
+    if query.tz is not None or zone is None:
+        return query
+    return replace(query, tz=zone)

@@ -105,7 +105,12 @@ def _reference_mad_counts(frame: pl.DataFrame, options: ProfileOptions) -> dict[
         .with_columns((pl.col("x") - pl.col("m")).abs().alias("d"))
         .with_columns(median("d").over(SERIES).alias("mad"))
         .group_by(SERIES)
-        .agg((pl.col("d") > options.mad_threshold * 1.4826 * pl.col("mad")).sum())
+        .agg(
+            # a window whose MAD is 0 (mostly one value) tests nothing
+            (
+                (pl.col("d") > options.mad_threshold * 1.4826 * pl.col("mad")) & (pl.col("mad") > 0)
+            ).sum()
+        )
     )
     return dict(flagged.iter_rows())
 

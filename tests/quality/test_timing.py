@@ -62,10 +62,12 @@ def test_step_distribution_lists_top_steps_with_shares() -> None:
             8,
             [(300, 660, 5), (780, 960, 2), (60, 180, 1)],
         ),
-        # a step 1.4 times the frequency is a gap with no whole point missing
-        ([0, 10, 20, 30, 44, 54], 1, 0, [(30, 44, 0)]),
-        # 2.5 periods round half to even: 1 point missing
-        ([0, 10, 20, 30, 55, 65], 1, 1, [(30, 55, 1)]),
+        # a step 1.4 times the frequency is clock jitter, not a gap
+        ([0, 10, 20, 30, 44, 54], 0, 0, []),
+        # 1.5 periods: one point missing (the rule fill_gaps inserts by)
+        ([0, 10, 20, 30, 45, 55], 1, 1, [(30, 45, 1)]),
+        # 2.5 periods: two points fit, each at least half a period from the next point
+        ([0, 10, 20, 30, 55, 65], 1, 2, [(30, 55, 2)]),
     ],
 )
 def test_gaps_are_counted_exactly(

@@ -41,6 +41,7 @@ def zone_name(value: str) -> str:
 class DropNulls(FieldsStep):
     """Remove rows with nulls in ``fields``: any of them null, or all of them null."""
 
+    ROW_LOCAL = True
     op: Literal["drop_nulls"] = "drop_nulls"
     how: Literal["any", "all"] = "any"
 
@@ -52,6 +53,11 @@ class FillNulls(FieldsStep):
     method: Literal["previous", "next", "mean", "median", "mode", "constant", "linear", "time"]
     value: Scalar | None = None
     max_gap: Annotated[int, Field(ge=1)] | None = None
+
+    @property
+    def row_local(self) -> bool:
+        """A constant fills each row from itself; every other method reads the series."""
+        return self.method == "constant"
 
     @model_validator(mode="after")
     def _value(self) -> Self:
@@ -65,6 +71,7 @@ class FillNulls(FieldsStep):
 class DropDuplicates(Step):
     """Keep one row per (series, timestamp): the first or the last in the current order."""
 
+    ROW_LOCAL = True
     op: Literal["drop_duplicates"] = "drop_duplicates"
     keep: Literal["first", "last"] = "last"
 
@@ -72,6 +79,7 @@ class DropDuplicates(Step):
 class Sort(Step):
     """Order rows by series and time (stable: equal timestamps keep their order)."""
 
+    ROW_LOCAL = True
     op: Literal["sort"] = "sort"
 
 
@@ -149,6 +157,7 @@ class FillGaps(Step):
 class ShiftTime(Step):
     """Move every timestamp by a duration (``-1h`` moves back an hour)."""
 
+    ROW_LOCAL = True
     op: Literal["shift_time"] = "shift_time"
     by: str
 
@@ -163,6 +172,7 @@ class ShiftTime(Step):
 class RoundTime(Step):
     """Round, floor or ceil timestamps to a multiple of ``every`` (UTC)."""
 
+    ROW_LOCAL = True
     op: Literal["round_time"] = "round_time"
     every: str
     mode: Literal["round", "floor", "ceil"] = "floor"
@@ -180,6 +190,7 @@ class AssumeTimezone(Step):
     zone's offset on that date (so daylight-saving changes are honoured).
     """
 
+    ROW_LOCAL = True
     op: Literal["assume_timezone"] = "assume_timezone"
     zone: str
     ambiguous: Literal["earliest", "latest", "null", "raise"] = "raise"
@@ -196,6 +207,7 @@ class DisplayTimezone(Step):
     Buckets of a day or longer then follow that zone's calendar. ``UTC`` switches it back.
     """
 
+    ROW_LOCAL = True
     op: Literal["display_timezone"] = "display_timezone"
     zone: str
 
@@ -233,6 +245,7 @@ class Condition(BaseModel):
 class Filter(Step):
     """Keep (or, with ``keep: false``, drop) the rows meeting every condition given."""
 
+    ROW_LOCAL = True
     op: Literal["filter"] = "filter"
     where: list[Condition] = Field(default_factory=list)
     start: datetime | None = None

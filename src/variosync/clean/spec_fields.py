@@ -3,6 +3,7 @@ round, derive, returns, differences, rolling statistics and scaling."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
@@ -13,6 +14,7 @@ from variosync.clean.steps import FieldsStep, Step, duration, field_name, split_
 class Rename(Step):
     """Rename fields: ``{"old": "new"}``."""
 
+    ROW_LOCAL = True
     op: Literal["rename"] = "rename"
     fields: dict[str, str]
 
@@ -30,6 +32,7 @@ class Rename(Step):
 class DropFields(Step):
     """Remove fields."""
 
+    ROW_LOCAL = True
     op: Literal["drop_fields"] = "drop_fields"
     fields: list[str]
 
@@ -49,6 +52,7 @@ class DropFields(Step):
 class Convert(FieldsStep):
     """Change the type of fields; a value that does not convert is an error unless nulled."""
 
+    ROW_LOCAL = True
     op: Literal["convert"] = "convert"
     to: Literal["float", "int", "string", "bool"]
     on_error: Literal["fail", "null"] = "fail"
@@ -57,6 +61,7 @@ class Convert(FieldsStep):
 class Clip(FieldsStep):
     """Limit values to [lower, upper]."""
 
+    ROW_LOCAL = True
     op: Literal["clip"] = "clip"
     lower: float | None = None
     upper: float | None = None
@@ -73,6 +78,7 @@ class Clip(FieldsStep):
 class Round(FieldsStep):
     """Round values to ``decimals`` places (negative rounds to tens, hundreds…)."""
 
+    ROW_LOCAL = True
     op: Literal["round"] = "round"
     decimals: Annotated[int, Field(ge=-15, le=15)] = 0
 
@@ -89,6 +95,11 @@ class Derive(Step):
     def _name(cls, value: str) -> str:
         return field_name(value)
 
+    @property
+    def row_local(self) -> bool:
+        """Unless the expression reads other points of its series (prev, next, diff…)."""
+        return re.search(r"\b(prev|next|diff|pct_change)\s*\(", self.expr) is None
+
 
 class Returns(Step):
     """Simple or log returns of a field per series: x / prev(x) − 1, or log(x / prev(x))."""
@@ -98,6 +109,11 @@ class Returns(Step):
     log: bool = False
     periods: Annotated[int, Field(ge=1)] = 1
     name: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _output(cls, value: str | None) -> str | None:
+        return None if value is None else field_name(value)
 
     @property
     def output(self) -> str:
@@ -112,6 +128,11 @@ class Diff(Step):
     field: str
     periods: Annotated[int, Field(ge=1)] = 1
     name: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _output(cls, value: str | None) -> str | None:
+        return None if value is None else field_name(value)
 
     @property
     def output(self) -> str:
@@ -128,6 +149,11 @@ class Rolling(Step):
     window: Annotated[int, Field(ge=1)] | str
     min_periods: Annotated[int, Field(ge=1)] = 1
     name: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _output(cls, value: str | None) -> str | None:
+        return None if value is None else field_name(value)
 
     @field_validator("window")
     @classmethod
@@ -148,3 +174,10 @@ class Scale(FieldsStep):
     op: Literal["scale"] = "scale"
     method: Literal["zscore", "minmax"] = "zscore"
     suffix: str | None = None
+
+    @field_validator("suffix")
+    @classmethod
+    def _suffix(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or len(value) > 64 or not value.isprintable()):
+            raise ValueError("a suffix is 1-64 printable characters, e.g. _z")
+        return value

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
@@ -24,6 +24,8 @@ def field_name(name: str) -> str:
     cleaned = name.strip()
     if not cleaned or len(cleaned) > 128 or any(ord(ch) < 32 for ch in cleaned):
         raise ValueError(f"invalid field name {name!r}: use 1-128 printable characters")
+    if cleaned.startswith("__vs"):
+        raise ValueError(f"{cleaned!r}: names starting with __vs are reserved")
     if cleaned in (SERIES, TS):
         raise ValueError(f"{cleaned!r} is the key column, not a field")
     return cleaned
@@ -39,6 +41,13 @@ class Step(BaseModel):
     """Base of every operation: unknown parameters are errors, specs are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+    ROW_LOCAL: ClassVar[bool] = False
+
+    @property
+    def row_local(self) -> bool:
+        """Whether each output row depends on its own input row only (no neighbouring points,
+        no series statistics): such a step can clean an upsert's rows on their own."""
+        return self.ROW_LOCAL
 
 
 class FieldsStep(Step):

@@ -28,7 +28,10 @@ def outlier_bounds(name: str, method: str, limit: float, window: int) -> tuple[p
     median = column.rolling_median(window, center=True, min_samples=1).over(SERIES)
     deviation = (column - median).abs()
     mad = deviation.rolling_median(window, center=True, min_samples=1).over(SERIES)
-    return median - limit * MAD_SCALE * mad, median + limit * MAD_SCALE * mad
+    # Where most of a window is one value the MAD is 0 and any other value would be an
+    # outlier (a quantised sensor): such windows test nothing, as in the profile.
+    spread = pl.when(mad > 0).then(limit * MAD_SCALE * mad)
+    return median - spread, median + spread
 
 
 def outliers(frame: pl.DataFrame, step: Outliers, ctx: Context) -> Applied:
@@ -78,7 +81,17 @@ def outliers(frame: pl.DataFrame, step: Outliers, ctx: Context) -> Applied:
 def clip(frame: pl.DataFrame, step: Clip, ctx: Context) -> Applied:
     """Limit values to [lower, upper]."""
     names = resolve(frame, step.fields, numeric=True)
-    return Applied(frame.with_columns(pl.col(n).clip(step.lower, step.upper) for n in names))
+    bounds = [b for b in (step.lower, step.upper) if b is not None]
+    fractional = any(not float(b).is_integer() for b in bounds)
+    exprs = [
+        # An integer field clipped to a fractional bound becomes float, so no value lands
+        # outside the bounds by truncation.
+        (pl.col(n).cast(pl.Float64) if fractional and frame.schema[n].is_integer() else pl.col(n))
+        .clip(step.lower, step.upper)
+        .alias(n)
+        for n in names
+    ]
+    return Applied(frame.with_columns(exprs))
 
 
 def round_values(frame: pl.DataFrame, step: Round, ctx: Context) -> Applied:

@@ -11,7 +11,7 @@ import click
 from variosync.clean.spec import OPERATIONS
 from variosync.cli.context import echo_err, echo_json, json_option, open_service, reports_errors
 from variosync.cli.render import print_frame
-from variosync.errors import NotFoundError, UsageError
+from variosync.errors import UsageError
 
 if TYPE_CHECKING:
     from variosync.clean.recipe import Recipe
@@ -123,20 +123,10 @@ def profile(
 
     Example: variosync profile sensors --series s1
     """
-    found = open_service(ctx).profile(name, refresh=refresh)
     names = [s for item in series for s in item.split(",") if s]
-    known = {p.series_id for p in found.series}
-    missing = [s for s in names if s not in known]
-    if missing:
-        raise NotFoundError(
-            f"unknown series: {', '.join(missing[:5])}",
-            hint=f"series of {name}: {', '.join(sorted(known)[:10])}",
-        )
+    found = open_service(ctx).profile(name, names, refresh=refresh)
     if as_json:
-        data = found.to_dict()
-        if names:
-            data["series"] = [s for s in data["series"] if s["series_id"] in names]
-        echo_json(data)
+        echo_json(found.to_dict())
         return
     from variosync.cli.profile_view import render_profile
 

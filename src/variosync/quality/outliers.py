@@ -110,7 +110,11 @@ def mad_outliers(work: WorkFrame, spec: FieldSpec, options: ProfileOptions) -> p
     # Where a series is too short for a centre, any filler works: no window of another series
     # reaches it, and its own points are not tested.
     spread = _centred_median(deviation.fill_null(0.0), ends, options.mad_window)
-    flagged = (deviation > options.mad_threshold * MAD_SCALE * spread).fill_null(False)
+    # A window that is mostly one value has a MAD of 0: it tests nothing (a quantised sensor
+    # would otherwise flag every change); ``clean``'s mad method does the same.
+    flagged = ((deviation > options.mad_threshold * MAD_SCALE * spread) & (spread > 0)).fill_null(
+        False
+    )
     found = frame.with_columns(deviation.alias("deviation")).filter(flagged)
     return _flagged(found, pl.col("deviation"), spec.column, "mad")
 

@@ -18,8 +18,16 @@ FREQUENCY = "__vs_frequency"
 
 
 def _missing(step: pl.Expr, frequency: pl.Expr) -> pl.Expr:
-    ratio = step.dt.total_microseconds() / frequency.dt.total_microseconds()
-    return ratio.round().cast(pl.Int64) - 1
+    """Grid points that fit in a step, each at least half a period from the next point: the
+    rows ``fill_gaps`` would insert."""
+    micros, period = step.dt.total_microseconds(), frequency.dt.total_microseconds()
+    return (micros - period // 2) // period
+
+
+def _is_gap(step: pl.Expr, frequency: pl.Expr) -> pl.Expr:
+    """A step of at least one and a half periods: a point is missing (clock jitter is not a gap;
+    ``fill_gaps`` uses the same rule)."""
+    return step * 2 >= frequency * 3
 
 
 def time_axis(work: WorkFrame, options: ProfileOptions) -> pl.DataFrame:
@@ -46,7 +54,7 @@ def time_axis(work: WorkFrame, options: ProfileOptions) -> pl.DataFrame:
     axis = every.join(per_series, on=SID, how="left", maintain_order="left")
     gap_counts = (
         counts.join(axis.select(SID, FREQUENCY), on=SID)
-        .filter(pl.col(STEP) > pl.col(FREQUENCY))
+        .filter(_is_gap(pl.col(STEP), pl.col(FREQUENCY)))
         .group_by(SID)
         .agg(
             gaps=pl.col("count").sum().cast(pl.Int64),
@@ -62,7 +70,7 @@ def time_axis(work: WorkFrame, options: ProfileOptions) -> pl.DataFrame:
     )
     largest = (
         steps.with_columns(frequency)
-        .filter(pl.col(STEP) > pl.col(FREQUENCY))
+        .filter(_is_gap(pl.col(STEP), pl.col(FREQUENCY)))
         .group_by(SID)
         .agg(
             gap.top_k_by([STEP, TS], options.largest_gaps, reverse=[False, True]).alias(

@@ -180,23 +180,33 @@ class DeltaStore:
         self, table_id: str, source: ReaderFactory, props: CommitProperties
     ) -> WriteResult:
         reader = source()
+        failure: list[VarioSyncError] = []
         if not self.exists(table_id):
             written = [0]
 
             def counted() -> Iterator[pa.RecordBatch]:
-                for batch in reader:
-                    written[0] += batch.num_rows
-                    yield batch
+                try:
+                    for batch in reader:
+                        written[0] += batch.num_rows
+                        yield batch
+                except VarioSyncError as exc:  # raised inside Rust's pull; re-raised below
+                    failure.append(exc)
+                    raise
 
-            write_deltalake(
-                self.uri(table_id),
-                pa.RecordBatchReader.from_batches(reader.schema, counted()),
-                mode="error",  # a concurrent creator wins; we retry as a merge
-                storage_options=self._options,
-                writer_properties=_writer_properties(),
-                commit_properties=props,
-                target_file_size=64 * 1024 * 1024,
-            )
+            try:
+                write_deltalake(
+                    self.uri(table_id),
+                    pa.RecordBatchReader.from_batches(reader.schema, counted()),
+                    mode="error",  # a concurrent creator wins; we retry as a merge
+                    storage_options=self._options,
+                    writer_properties=_writer_properties(),
+                    commit_properties=props,
+                    target_file_size=64 * 1024 * 1024,
+                )
+            except (DeltaError, OSError, pa.ArrowException) as exc:
+                if failure:
+                    raise failure[0] from None
+                raise exc
             return WriteResult(0, written[0], 0)
         table = self._open(table_id)
         existing = pa.schema(table.schema().to_arrow())
@@ -206,7 +216,6 @@ class DeltaStore:
             existing = pa.schema(table.schema().to_arrow())
         casts = plan_casts(reader.schema, existing)
         schema = pa.schema([casts.get(f.name, f) for f in reader.schema])
-        failure: list[VarioSyncError] = []
 
         def conformed_batches() -> Iterator[pa.RecordBatch]:
             try:
