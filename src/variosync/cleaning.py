@@ -7,10 +7,8 @@ the old version stays readable, and ``restore`` brings it back.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ import pyarrow as pa
 from variosync.clean.fields import Context
 from variosync.clean.recipe import Recipe, parse_recipe, recipe_from_text
 from variosync.clean.run import StepReport, apply_recipe, duplicate_keys, merge_reports
-from variosync.errors import NotFoundError, StorageError, UsageError
+from variosync.errors import NotFoundError, StorageError, UsageError, VarioSyncError
 from variosync.model import SERIES, TS, Kind
 from variosync.store import DeltaStore
 from variosync.store.commits import one_line
@@ -161,63 +159,69 @@ class Cleaner:
                 result.before, result.after = _sample(frame, cleaned)
         return result
 
-    def apply(
-        self, recipe: Recipe, series: Sequence[str], rows: int, count: int, memory: int
-    ) -> CleanResult:
+    def apply(self, recipe: Recipe, series: Sequence[str], rows: int, count: int) -> CleanResult:
         """Rewrite the table with the recipe applied to the targeted series, as one commit.
 
-        Every targeted group is cleaned before the commit starts (held in memory up to
-        ``memory`` bytes, then on local disk), so a failing step writes nothing and the
-        commit's metadata carries each step's report.
+        Groups are cleaned while the writer compresses the previous ones; a step that fails
+        midway fails the write, and nothing is committed. The per-step report is complete
+        only once every group is written, so it goes to the catalog's version record (and
+        ``history`` shows it) rather than into the commit's own metadata.
         """
         result = CleanResult(self.dataset, recipe, [], 0, 0, 0, dry_run=False)
-        with tempfile.TemporaryDirectory(prefix="variosync-clean-") as spill:
-            held = Held(memory, Path(spill))
+        failure: list[VarioSyncError] = []
 
-            def build(version: int) -> tuple[pa.RecordBatchReader, dict[str, str]]:
-                scan = self.store.scan(self.table_id, version)
-                names = self._names(scan)
-                targets = target_series(names, series)
-                result.series = len(targets)
-                schema = output_schema(scan.collect_schema(), recipe, self.ctx, bool(series))
-                for group in series_groups(targets, rows, count):
-                    frame = read_group(scan, group)
-                    cleaned, reports = apply_recipe(frame, recipe, self.ctx)
-                    repeated = duplicate_keys(cleaned)
-                    if repeated.height:
-                        raise _duplicates_error(repeated)
-                    self._account(result, frame, cleaned, reports)
-                    held.add(_conform(cleaned, schema))
-                others = sorted(set(names) - set(targets))
-                untouched = (
-                    _conform(read_group(scan, group), schema)
-                    for group in series_groups(others, rows, count)
-                )
-                arrow = pl.DataFrame(schema=schema).to_arrow().schema
-                batches = (
-                    batch
-                    for frame in chain(held.frames(), untouched)
-                    for batch in frame.to_arrow().cast(arrow).to_batches()
-                )
-                reader = pa.RecordBatchReader.from_batches(arrow, batches)
-                return reader, self._metadata(result, series)
+        def build(version: int) -> tuple[pa.RecordBatchReader, dict[str, str]]:
+            scan = self.store.scan(self.table_id, version)
+            names = self._names(scan)
+            targets = target_series(names, series)
+            result.series = len(targets)
+            schema = output_schema(scan.collect_schema(), recipe, self.ctx, bool(series))
+            others = sorted(set(names) - set(targets))
+            arrow = pl.DataFrame(schema=schema).to_arrow().schema
+            frames = self._frames(scan, targets, others, (rows, count), schema, result, failure)
+            batches = (b for frame in frames for b in frame.to_arrow().cast(arrow).to_batches())
+            metadata = {
+                "operation": "clean",
+                "steps": "; ".join(recipe.describe())[:1000],
+                "recipe": recipe.to_json()[:4000],
+                "series": ",".join(series)[:300] if series else "all",
+            }
+            return pa.RecordBatchReader.from_batches(arrow, batches), metadata
 
-            try:
-                result.version = self.store.rewrite(self.table_id, build)
-            except (OSError, pa.ArrowException, RuntimeError, ValueError) as exc:
-                raise StorageError(f"cleaning {self.dataset!r} failed: {one_line(exc)}") from exc
+        try:
+            result.version = self.store.rewrite(self.table_id, build)
+        except (VarioSyncError, OSError, pa.ArrowException, RuntimeError, ValueError) as exc:
+            if failure:
+                raise failure[0] from None
+            if isinstance(exc, VarioSyncError):
+                raise
+            raise StorageError(f"cleaning {self.dataset!r} failed: {one_line(exc)}") from exc
         return result
 
-    @staticmethod
-    def _metadata(result: CleanResult, series: Sequence[str]) -> dict[str, str]:
-        report = "; ".join(f"{s.step}: {s.summary()}" for s in result.steps)
-        return {
-            "operation": "clean",
-            "steps": "; ".join(result.recipe.describe())[:1000],
-            "report": report[:1000],
-            "recipe": result.recipe.to_json()[:4000],
-            "series": ",".join(series)[:300] if series else "all",
-        }
+    def _frames(
+        self,
+        scan: pl.LazyFrame,
+        targets: list[str],
+        others: list[str],
+        size: tuple[int, int],
+        schema: pl.Schema,
+        result: CleanResult,
+        failure: list[VarioSyncError],
+    ) -> Iterator[pl.DataFrame]:
+        try:
+            for group in series_groups(targets, *size):
+                frame = read_group(scan, group)
+                cleaned, reports = apply_recipe(frame, result.recipe, self.ctx)
+                repeated = duplicate_keys(cleaned)
+                if repeated.height:
+                    raise _duplicates_error(repeated)
+                self._account(result, frame, cleaned, reports)
+                yield _conform(cleaned, schema)
+            for group in series_groups(others, *size):
+                yield _conform(read_group(scan, group), schema)
+        except VarioSyncError as exc:  # raised inside the writer's pull; re-raised by apply
+            failure.append(exc)
+            raise
 
     @staticmethod
     def _account(
@@ -227,32 +231,6 @@ class Cleaner:
         result.rows_before += frame.height
         result.rows_after += cleaned.height
         result.duplicate_keys += duplicate_keys(cleaned).height
-
-
-class Held:
-    """Cleaned groups kept for the commit: in memory up to a budget, then as Parquet files."""
-
-    def __init__(self, memory: int, folder: Path) -> None:
-        self._budget = memory
-        self._folder = folder
-        self._parts: list[pl.DataFrame | Path] = []
-        self._size = 0
-
-    def add(self, frame: pl.DataFrame) -> None:
-        """Keep one group (spilling it when the budget is used up)."""
-        self._size += int(frame.estimated_size())
-        if self._size <= self._budget:
-            self._parts.append(frame)
-            return
-        path = self._folder / f"{len(self._parts):06d}.parquet"
-        frame.write_parquet(path, compression="lz4")
-        self._parts.append(path)
-
-    def frames(self) -> Iterator[pl.DataFrame]:
-        """The groups in the order they came, each released once read."""
-        while self._parts:
-            part = self._parts.pop(0)
-            yield part if isinstance(part, pl.DataFrame) else pl.read_parquet(part)
 
 
 def _conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -258,11 +258,19 @@ class Variosync:
         self.store.drop(record.id)
 
     def history(self, name: str) -> list[VersionInfo]:
-        """The dataset's versions, newest first."""
+        """The dataset's versions, newest first, with each cleaning step's report."""
         record = self.catalog.get(name)
         if record.version < 0:
             return []
-        return self.store.history(record.id)
+        from variosync.clean.run import report_summary
+
+        reports = {r.version: r.report for r in self.versions.for_dataset(record.id) if r.report}
+        return [
+            replace(v, metadata=v.metadata | {"report": report_summary(reports[v.version])})
+            if v.version in reports
+            else v
+            for v in self.store.history(record.id)
+        ]
 
     def restore(self, name: str, version: int) -> Dataset:
         """Make an old version current again (as a new version)."""
@@ -330,7 +338,7 @@ class Variosync:
         size = (record.row_count, record.series_count)
         if dry_run:
             return cleaner.preview(record.version, recipe, series, *size)
-        result = cleaner.apply(recipe, series, *size, self.settings.ingest_memory_bytes)
+        result = cleaner.apply(recipe, series, *size)
         self._after_write(
             record,
             "clean",

@@ -116,8 +116,3 @@ def test_deleting_a_dataset_removes_its_version_records(tmp_path: Path) -> None:
         assert len(vs.versions.for_dataset(dataset_id)) == 1
         vs.delete("d")
         assert vs.versions.for_dataset(dataset_id) == []
-
-
-def test_cleaning_spills_cleaned_groups_to_disk_past_the_memory_budget(tmp_path: Path) -> None:
-    with Variosync(Settings(home=tmp_path / "home", ingest_memory_bytes=0)) as vs:
-        _exercise(vs, tmp_path)

@@ -141,6 +141,13 @@ class StepReport:
         return ", ".join(parts) or "no change"
 
 
+def report_summary(report: list[dict[str, Any]]) -> str:
+    """``1: filled 3 values; 2: no change`` from reports stored as ``to_dict()`` data."""
+    known = {f.name for f in fields(StepReport)}
+    steps = [StepReport(**{k: v for k, v in r.items() if k in known}) for r in report]
+    return "; ".join(f"{s.step}: {s.summary()}" for s in steps)
+
+
 def merge_reports(a: list[StepReport], b: list[StepReport]) -> list[StepReport]:
     """Step-by-step sums of two groups' reports."""
     if not a:
