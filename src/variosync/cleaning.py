@@ -151,12 +151,13 @@ class Cleaner:
         targets = target_series(self._names(scan), series)
         output_schema(scan.collect_schema(), recipe, self.ctx, bool(series))
         result = CleanResult(self.dataset, recipe, [], len(targets), 0, 0, dry_run=True)
+        sampled = False
         for group in series_groups(targets, rows, count):
             frame = read_group(scan, group)
             cleaned, reports = apply_recipe(frame, recipe, self.ctx)
             self._account(result, frame, cleaned, reports)
-            if result.before.is_empty():
-                result.before, result.after = _sample(frame, cleaned)
+            if not sampled:  # the first group where the recipe changed something
+                result.before, result.after, sampled = _sample(frame, cleaned)
         return result
 
     def apply(self, recipe: Recipe, series: Sequence[str], rows: int, count: int) -> CleanResult:
@@ -249,8 +250,9 @@ def _duplicates_error(repeated: pl.DataFrame) -> UsageError:
     )
 
 
-def _sample(before: pl.DataFrame, after: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Rows of the first series that the recipe changed (before and after), else the first rows."""
+def _sample(before: pl.DataFrame, after: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """Rows the recipe changed (before and after, by key) and whether there were any; when
+    keys moved (shifted times) or nothing changed, the first rows of each side."""
     keyed = before.join(after, on=[SERIES, TS], how="full", suffix="__after", coalesce=True)
     shared = [c for c in before.columns if c in after.columns and c not in (SERIES, TS)]
     changed = [~pl.col(c).eq_missing(pl.col(f"{c}__after")) for c in shared]
@@ -259,12 +261,11 @@ def _sample(before: pl.DataFrame, after: pl.DataFrame) -> tuple[pl.DataFrame, pl
         [*changed, *(pl.col(c).is_not_null() for c in new_fields), pl.lit(False)]
     )
     keys = keyed.filter(differs).select(SERIES, TS).head(SAMPLE_ROWS)
-    if keys.is_empty():
-        return before.head(SAMPLE_ROWS), after.head(SAMPLE_ROWS)
-    return (
-        before.join(keys, on=[SERIES, TS], how="semi"),
-        after.join(keys, on=[SERIES, TS], how="semi"),
-    )
+    was = before.join(keys, on=[SERIES, TS], how="semi")
+    now = after.join(keys, on=[SERIES, TS], how="semi")
+    if was.is_empty() or now.is_empty():
+        return before.head(SAMPLE_ROWS), after.head(SAMPLE_ROWS), not keys.is_empty()
+    return was, now, True
 
 
 def as_recipe(recipe: Recipe | Sequence[dict[str, Any]] | str | Path) -> Recipe:

@@ -18,13 +18,19 @@ FILL_METHODS = ["previous", "next", "mean", "median", "mode", "linear", "time"]
 @st.composite
 def frames(draw: st.DrawFn) -> pl.DataFrame:
     """1-4 series, each with distinct sorted minutes and nullable float values."""
-    rows: list[tuple[str, Any, float | None]] = []
+    rows: list[tuple[str, Any, float | None, int | None]] = []
     for index in range(draw(st.integers(1, 4))):
         minutes = sorted(draw(st.sets(st.integers(0, 300), min_size=1, max_size=25)))
         for minute in minutes:
             value = draw(st.none() | st.floats(-1e6, 1e6, allow_nan=False))
-            rows.append((f"s{index}", at(minute), value))
-    schema = {"series_id": pl.String, "ts": pl.Datetime("us", "UTC"), "x": pl.Float64}
+            count = draw(st.none() | st.integers(-1000, 1000))
+            rows.append((f"s{index}", at(minute), value, count))
+    schema = {
+        "series_id": pl.String,
+        "ts": pl.Datetime("us", "UTC"),
+        "x": pl.Float64,
+        "n": pl.Int64,
+    }
     return pl.DataFrame(rows, schema=schema, orient="row")
 
 
@@ -32,6 +38,14 @@ RECIPES = st.sampled_from(
     [[{"op": "fill_nulls", "method": m, "fields": ["x"]}] for m in FILL_METHODS]
     + [
         [{"op": "outliers", "method": "mad", "action": "clip"}],
+        [{"op": "outliers", "method": "zscore", "action": "null", "threshold": 1.5}],
+        [{"op": "fill_nulls", "method": "previous", "max_gap": 2}],
+        [{"op": "fill_nulls", "method": "mode", "fields": ["n"]}],
+        [{"op": "diff", "field": "n", "periods": 2}],
+        [{"op": "drop_nulls", "how": "all"}],
+        [{"op": "fill_gaps", "every": "5m", "method": "previous"}],
+        [{"op": "derive", "name": "r", "expr": "pct_change(x) + next(n)"}],
+        [{"op": "convert", "fields": ["n"], "to": "string"}, {"op": "sort"}],
         [{"op": "outliers", "method": "iqr", "action": "remove"}],
         [{"op": "fill_gaps", "method": "linear"}],
         [{"op": "resample", "every": "15m"}],
@@ -48,9 +62,10 @@ RECIPES = st.sampled_from(
 def test_filling_never_changes_a_value_that_was_there(data: pl.DataFrame, method: str) -> None:
     out, reports = apply_recipe(data, parse_recipe([{"op": "fill_nulls", "method": method}]))
     assert out.select("series_id", "ts").equals(data.select("series_id", "ts"))
-    before, after = data.get_column("x"), out.get_column("x")
-    kept = before.is_not_null()
-    assert after.filter(kept).to_list() == before.filter(kept).to_list()
+    for name in ("x", "n"):
+        before, after = data.get_column(name), out.get_column(name)
+        kept = before.is_not_null()
+        assert after.filter(kept).to_list() == before.filter(kept).to_list()
     assert reports[0].values_changed == 0 and reports[0].values_nulled == 0
 
 
