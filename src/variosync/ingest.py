@@ -55,6 +55,17 @@ class StagedIngest:
         """Rows rejected in all files."""
         return sum(f.rejected for f in self.files)
 
+    def record(self, series_limit: int) -> dict[str, object]:
+        """What the catalog keeps of this ingest: rows read, and per series (up to
+        ``series_limit``) the duplicates dropped and rows that arrived out of time order."""
+        issues = self.staging.issues
+        return {
+            "rows_in": self.staging.rows_in,
+            "duplicates": sum(d for d, _ in issues.values()),
+            "out_of_order": sum(o for _, o in issues.values()),
+            "series": {k: list(v) for k, v in sorted(issues.items())[:series_limit]},
+        }
+
     def report(
         self, dataset: str, written: WriteResult, cleaning: list[StepReport] | None = None
     ) -> IngestReport:

@@ -70,13 +70,23 @@ def _reusable(
 
 
 def profile_version(
-    store: DeltaStore, versions: VersionCatalog, record: Dataset, touched: Set[str] | None
+    store: DeltaStore,
+    versions: VersionCatalog,
+    record: Dataset,
+    touched: Set[str] | None,
+    parts: Sequence[DatasetProfile] | None = None,
 ) -> DatasetProfile:
     """Profile the dataset's current version and store the profile with it.
 
     ``touched`` names the series a write changed; when the previous version's profile is
-    stored, the other series keep theirs.
+    stored, the other series keep theirs. ``parts`` are profiles of every series of the
+    version, made while it was written: they are merged instead of reading the table.
     """
+    counts = versions.ingest_counts(record.id, record.version)
+    if parts:
+        profile = attach_ingest_counts(merge_profiles(parts), counts)
+        versions.set_profile(record.id, record.version, profile.to_dict())
+        return profile
     previous = None
     stored = versions.latest_profile(record.id) if touched is not None else None
     if stored is not None and stored[0] == record.version - 1:
@@ -87,7 +97,7 @@ def profile_version(
         record.version,
         Kind(record.kind),
         (record.row_count, record.series_count),
-        versions.ingest_counts(record.id, record.version),
+        counts,
         previous,
         touched,
     )

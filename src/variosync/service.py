@@ -124,6 +124,13 @@ class Variosync:
                 from variosync.cleaning import ingest_transform
 
                 staging.transform = ingest_transform(recipe, staged.kind, steps)
+            parts: list[DatasetProfile] = []
+            if self.settings.profile_on_write and existing_kind is None:
+                # A new dataset is profiled from the groups on their way to the writer,
+                # instead of reading the table back.
+                from variosync.quality import profile_frame
+
+                staging.observe = lambda frame: parts.append(profile_frame(frame, staged.kind))
             record = self.catalog.get_or_create(dataset, staged.kind.value)
             files = ",".join(Path(f.path).name for f in staged.files)
             metadata = {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)}
@@ -131,7 +138,7 @@ class Variosync:
                 metadata["recipe"] = "; ".join(recipe.describe())[:1000]
 
             def reader() -> pa.RecordBatchReader:
-                steps[0] = []  # a retried commit reads (and cleans) the rows again
+                steps[0], parts[:] = [], []  # a retried commit reads (and cleans) them again
                 return staging.arrow_reader()
 
             try:
@@ -142,21 +149,17 @@ class Variosync:
                 if record.version < 0 and not self.store.exists(record.id):
                     self.catalog.delete(record.id)
                 raise
-            ingest = {
-                "rows_in": staging.rows_in,
-                "duplicates": sum(d for d, _ in staging.issues.values()),
-                "out_of_order": sum(o for _, o in staging.issues.values()),
-                "series": {k: list(v) for k, v in sorted(staging.issues.items())[:_ISSUE_SERIES]},
-            }
             self._after_write(
                 record,
                 "ingest",
                 staged.units,
                 recipe=None if recipe is None else recipe.to_list(),
                 report=None if recipe is None else [r.to_dict() for r in steps[0]],
-                ingest=ingest,
+                ingest=staged.record(_ISSUE_SERIES),
                 touched=staging.touched,
                 zone=None if recipe is None else recipe.display_zone,
+                # the parts describe the table only if this ingest made its first version
+                parts=parts if result.version == 0 else None,
             )
         return staged.report(dataset, result, steps[0])
 
@@ -202,6 +205,7 @@ class Variosync:
         new_units: dict[str, str] | None = None,
         touched: set[str] | None = None,
         zone: str | None = None,
+        parts: list[DatasetProfile] | None = None,
         **details: Any,
     ) -> Dataset:
         """Refresh the catalog's stats, record what made the version, profile it.
@@ -216,13 +220,10 @@ class Variosync:
             fresh.id, fresh.version, operation, display_zone=fresh.display_zone, **details
         )
         if self.settings.profile_on_write:
-            self._profile(fresh, touched)
+            from variosync.profiling import profile_version
+
+            profile_version(self.store, self.versions, fresh, touched, parts)
         return fresh
-
-    def _profile(self, record: Dataset, touched: set[str] | None = None) -> DatasetProfile:
-        from variosync.profiling import profile_version
-
-        return profile_version(self.store, self.versions, record, touched)
 
     # -- catalog --------------------------------------------------------------------------------
 
@@ -305,7 +306,7 @@ class Variosync:
     ) -> DatasetProfile:
         """The quality profile of the dataset's current version (stored with it once made);
         with ``series``, the profile of those series only."""
-        from variosync.profiling import of_series
+        from variosync.profiling import of_series, profile_version
         from variosync.quality import DatasetProfile
 
         record = self.catalog.get(name)
@@ -314,7 +315,7 @@ class Variosync:
         if stored is not None and stored.profile is not None and not refresh:
             found = DatasetProfile.from_dict(stored.profile)
         else:
-            found = self._profile(record)
+            found = profile_version(self.store, self.versions, record, None)
         return of_series(found, series, name)
 
     def clean(

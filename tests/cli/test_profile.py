@@ -44,6 +44,8 @@ def test_the_ingest_stores_a_profile_of_the_new_version(vs: Cli, write: Write) -
     assert "quality   frequency 1h; 1 gaps (2 missing points); 1 nulls" in info
     assert "1 constant runs" in info and "ingest saw 1 duplicates, 2 out of order" in info
     assert vs.info("d")["quality"]["totals"]["gaps"] == 1
+    # made from the groups on their way to the writer; a fresh profile of the table agrees
+    assert _profile(vs, "--refresh") == found
 
 
 def test_profile_text_and_series_filter(vs: Cli, write: Write) -> None:

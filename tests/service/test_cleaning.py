@@ -116,3 +116,19 @@ def test_deleting_a_dataset_removes_its_version_records(tmp_path: Path) -> None:
         assert len(vs.versions.for_dataset(dataset_id)) == 1
         vs.delete("d")
         assert vs.versions.for_dataset(dataset_id) == []
+
+
+def test_a_spilled_first_ingest_is_profiled_on_its_way_in(tmp_path: Path) -> None:
+    rows = ["time,sensor,v"] + [
+        f"2024-01-01T{h:02d}:00:00Z,s{s},{(h * s) % 7 if h % 5 else ''}"
+        for s in range(40)
+        for h in range(24)
+        if (s + h) % 11
+    ]
+    source = tmp_path / "many.csv"
+    source.write_text("\n".join(rows) + "\n")
+    with Variosync(Settings(home=tmp_path / "home", ingest_memory_bytes=0)) as vs:
+        vs.ingest([source], "d")  # spilled: one profile per hash bucket of series, merged
+        stored = vs.profile("d")
+        assert stored.series_count == 40
+        assert vs.profile("d", refresh=True) == stored

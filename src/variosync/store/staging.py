@@ -51,6 +51,8 @@ class Staging:
         self.end: datetime | None = None
         self.transform: Callable[[pl.DataFrame], pl.DataFrame] | None = None
         """Applied to each deduplicated group of whole series before it is written."""
+        self.observe: Callable[[pl.DataFrame], None] | None = None
+        """Shown each group of whole series as it is written (after ``transform``)."""
         self.touched: set[str] = set()
         """The series written (after ``transform``)."""
         self.issues: dict[str, tuple[int, int]] = {}
@@ -141,6 +143,8 @@ class Staging:
             if self.transform is not None:
                 done = self.transform(done)
             self._count(done)
+            if self.observe is not None and done.height:
+                self.observe(done)
             yield done
 
     def _groups(self) -> Iterator[pl.DataFrame]:
