@@ -280,7 +280,7 @@ class Variosync:
         self.store.restore(record.id, version, {"operation": "restore", "to": str(version)})
         restored = self.versions.get(record.id, version)
         zone = (restored.display_zone or "UTC") if restored is not None else None
-        return self._after_write(record, "restore", zone=zone)
+        return self._after_write(record, "restore", zone=zone, ingest={"restored_to": version})
 
     def optimize(self, name: str) -> dict[str, Any]:
         """Compact small files and checkpoint the log."""

@@ -87,3 +87,12 @@ def test_an_upsert_reprofiles_only_its_series_and_matches_a_full_profile(
     assert [s["series_id"] for s in stored["series"]] == ["s1", "s2", "s3"]
     assert stored["series"][1]["rows"] == 13
     assert _profile(vs, "--refresh") == stored
+
+
+def test_a_restore_counts_only_the_ingests_it_keeps(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    again = "time,sensor,v\n2024-01-01T20:00:00Z,s2,1\n2024-01-01T20:00:00Z,s2,2\n"
+    vs.ingest(write("again.csv", again), "-d", "d")
+    assert _profile(vs)["totals"]["duplicates"] == 2
+    vs.ok("restore", "d", "0")
+    assert _profile(vs)["totals"]["duplicates"] == 1

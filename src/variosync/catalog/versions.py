@@ -129,12 +129,22 @@ class VersionCatalog:
         return [_record(r) for r in rows]
 
     def ingest_counts(self, dataset_id: str, up_to: int) -> dict[str, tuple[int, int]]:
-        """Per series (duplicates, out-of-order rows) seen by the ingests up to a version."""
+        """Per series (duplicates, out-of-order rows) seen by the ingests that made a version.
+
+        A restore to version v counts the ingests up to v, not the ones it undid.
+        """
+        records = {r.version: r for r in self.for_dataset(dataset_id)}
         totals: dict[str, tuple[int, int]] = {}
-        for record in self.for_dataset(dataset_id):
-            if record.version > up_to or not record.ingest:
+        version = up_to
+        while version >= 0:
+            record = records.get(version)
+            restored = (record.ingest or {}).get("restored_to") if record else None
+            if isinstance(restored, int) and restored < version:
+                version = restored
                 continue
-            for series, (dups, unordered) in record.ingest.get("series", {}).items():
-                old = totals.get(series, (0, 0))
-                totals[series] = (old[0] + int(dups), old[1] + int(unordered))
+            if record is not None and record.ingest:
+                for series, (dups, unordered) in record.ingest.get("series", {}).items():
+                    old = totals.get(series, (0, 0))
+                    totals[series] = (old[0] + int(dups), old[1] + int(unordered))
+            version -= 1
         return totals
