@@ -112,7 +112,7 @@ def _query_rows(runs: list[QueryRun]) -> list[Row]:
 
 
 def _clean_rows(run: CleanRun) -> list[Row]:
-    section = f"Cleaning and profiling ({run.rows:,} points, Python API, warm)"
+    section = f"Cleaning and profiling ({run.rows:,} points, Python API; recipe: median of 3)"
     return [
         Row(section, "five-step recipe (fill, outliers, derive, rolling, filter) + new version",
             f"{run.recipe_variosync:.2f} s", f"polars by hand {run.recipe_polars:.2f} s",

@@ -155,7 +155,7 @@ class Cleaner:
         for group in series_groups(targets, rows, count):
             frame = read_group(scan, group)
             cleaned, reports = apply_recipe(frame, recipe, self.ctx)
-            self._account(result, frame, cleaned, reports)
+            self._account(result, frame, cleaned, reports, duplicate_keys(cleaned).height)
             if not sampled:  # the first group where the recipe changed something
                 result.before, result.after, sampled = _sample(frame, cleaned)
         return result
@@ -216,7 +216,7 @@ class Cleaner:
                 repeated = duplicate_keys(cleaned)
                 if repeated.height:
                     raise _duplicates_error(repeated)
-                self._account(result, frame, cleaned, reports)
+                self._account(result, frame, cleaned, reports, 0)
                 yield _conform(cleaned, schema)
             for group in series_groups(others, *size):
                 yield _conform(read_group(scan, group), schema)
@@ -226,12 +226,16 @@ class Cleaner:
 
     @staticmethod
     def _account(
-        result: CleanResult, frame: pl.DataFrame, cleaned: pl.DataFrame, reports: list[StepReport]
+        result: CleanResult,
+        frame: pl.DataFrame,
+        cleaned: pl.DataFrame,
+        reports: list[StepReport],
+        repeated: int,
     ) -> None:
         result.steps = merge_reports(result.steps, reports)
         result.rows_before += frame.height
         result.rows_after += cleaned.height
-        result.duplicate_keys += duplicate_keys(cleaned).height
+        result.duplicate_keys += repeated
 
 
 def _conform(frame: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:

@@ -39,16 +39,25 @@ def outliers(frame: pl.DataFrame, step: Outliers, ctx: Context) -> Applied:
     names = resolve(frame, step.fields, numeric=True)
     if not names:
         return Applied(frame)
-    bounds = {name: outlier_bounds(name, step.method, step.limit, step.window) for name in names}
+    # The bounds are computed once, as columns: the marks and the clip both read them.
+    low, high = "__vs_low_", "__vs_high_"
+    with_bounds = frame.with_columns(
+        expr.alias(f"{prefix}{name}")
+        for name in names
+        for prefix, expr in zip(
+            (low, high), outlier_bounds(name, step.method, step.limit, step.window), strict=True
+        )
+    )
     marks = {
-        name: ((pl.col(name) < low) | (pl.col(name) > high)).fill_null(False)
-        for name, (low, high) in bounds.items()
+        name: ((pl.col(name) < pl.col(f"{low}{name}")) | (pl.col(name) > pl.col(f"{high}{name}")))
+        .fill_null(False)
+        .alias(name)
+        for name in names
     }
-    flags = frame.select(mark.alias(name) for name, mark in marks.items())
+    flags = with_bounds.select(marks.values())
     flagged = int(flags.select(pl.sum_horizontal(pl.all()).sum()).item() or 0)
     if step.action == "flag":
         taken = set(frame.columns)
-        columns = []
         for name in names:
             flag_name = f"{name}_outlier"
             if flag_name in taken and frame.schema[flag_name] != pl.Boolean:
@@ -56,26 +65,24 @@ def outliers(frame: pl.DataFrame, step: Outliers, ctx: Context) -> Applied:
                     f"cannot flag into {flag_name!r}: a field of that name holds values",
                     hint="rename that field first",
                 )
-            columns.append(flags.get_column(name).alias(flag_name))
+        columns = [flags.get_column(name).alias(f"{name}_outlier") for name in names]
         return Applied(frame.with_columns(columns), flagged=flagged)
     if step.action == "remove":
         return Applied(frame.filter(~pl.any_horizontal(flags.get_columns())), flagged=flagged)
+    mask = with_bounds.with_columns(flags.select(pl.all().name.prefix("__vs_out_")).get_columns())
     if step.action == "null":
-        return Applied(
-            frame.with_columns(
-                pl.when(mark).then(None).otherwise(pl.col(name)).alias(name)
-                for name, mark in marks.items()
-            ),
-            flagged=flagged,
-        )
-    clipped = [
-        pl.when(marks[name])
-        .then(pl.col(name).cast(pl.Float64).clip(low, high))
-        .otherwise(pl.col(name))
-        .alias(name)
-        for name, (low, high) in bounds.items()
-    ]
-    return Applied(frame.with_columns(clipped), flagged=flagged)
+        changed = [
+            pl.when(pl.col(f"__vs_out_{n}")).then(None).otherwise(pl.col(n)).alias(n) for n in names
+        ]
+    else:
+        changed = [
+            pl.when(pl.col(f"__vs_out_{n}"))
+            .then(pl.col(n).cast(pl.Float64).clip(pl.col(f"{low}{n}"), pl.col(f"{high}{n}")))
+            .otherwise(pl.col(n))
+            .alias(n)
+            for n in names
+        ]
+    return Applied(mask.with_columns(changed).select(frame.columns), flagged=flagged)
 
 
 def clip(frame: pl.DataFrame, step: Clip, ctx: Context) -> Applied:
