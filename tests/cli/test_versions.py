@@ -140,3 +140,8 @@ def test_duplicate_points_in_one_ingest_last_one_wins(vs: Cli, write: Write) -> 
     summary = vs.ingest(dup, dup, "-d", "d")
     assert summary["rows_written"] == 1
     assert [p["v"] for p in vs.points("d")] == [2]
+
+
+def test_restoring_the_current_version_is_a_clear_error(vs: Cli, write: Write) -> None:
+    vs.ingest(write("f.csv", FIRST), "-d", "d")
+    assert "version 0 is already the current version" in vs.fails("restore", "d", "0", code=2)

@@ -176,6 +176,6 @@ def test_drop_removes_the_table(store: DeltaStore) -> None:
 def test_a_lost_race_is_retried_and_other_errors_are_not(message: str, lost: bool) -> None:
     # The S3 concurrency test met "a table already exists" when two ingests created a dataset
     # at once; that must be retried as a merge, not reported as a storage failure.
-    from variosync.store.delta import _lost_race
+    from variosync.store.writing import lost_race
 
-    assert _lost_race(message) is lost
+    assert lost_race(message) is lost

@@ -13,10 +13,16 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
-from deltalake import CommitProperties, DeltaTable, WriterProperties, write_deltalake
+from deltalake import CommitProperties, DeltaTable, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, TableNotFoundError
 
-from variosync.errors import ConflictError, NotFoundError, StorageError, VarioSyncError
+from variosync.errors import (
+    ConflictError,
+    NotFoundError,
+    StorageError,
+    UsageError,
+    VarioSyncError,
+)
 from variosync.model import SERIES, TS
 from variosync.store.commits import (
     VersionInfo,
@@ -29,12 +35,10 @@ from variosync.store.commits import (
 from variosync.store.locking import file_lock
 from variosync.store.objects import delete_tree
 from variosync.store.schema import conform_batch, plan_casts, widened_fields
+from variosync.store.writing import TARGET_FILE_BYTES, lost_race, overwrite, writer_properties
 
 _MERGE_ON = f"t.{SERIES} = s.{SERIES} AND t.{TS} = s.{TS}"
 _RETRIES = 8
-# Rows are sorted by series, so a row group holds few series: small groups let a one-series
-# query skip almost everything by statistics, at little cost in file size.
-_ROW_GROUP_ROWS = 128 * 1024
 _SNAPSHOTS = 64
 _STORE_HINT = (
     "check VARIOSYNC_STORE_URL (or AWS_BUCKET_NAME), AWS_ENDPOINT_URL and the credentials, "
@@ -65,35 +69,6 @@ class TableStats:
     size_bytes: int
     files: int
     schema: dict[str, str]
-
-
-def _lost_race(message: str) -> bool:
-    """True when a write failed because a concurrent writer committed first.
-
-    delta-rs reports "version N already exists" for a lost commit and "a table already exists"
-    when another writer created the table between our existence check and our first write.
-    """
-    text = message.lower()
-    return "already exists" in text or ("version" in text and "exist" in text)
-
-
-def _overwrite(table: DeltaTable, reader: pa.RecordBatchReader, metadata: dict[str, str]) -> None:
-    """Replace a table's rows and schema with ``reader``'s as one commit on top of ``table``."""
-    write_deltalake(
-        table,
-        reader,
-        mode="overwrite",
-        schema_mode="overwrite",
-        writer_properties=_writer_properties(),
-        commit_properties=CommitProperties(custom_metadata=prefixed(metadata)),
-        target_file_size=64 * 1024 * 1024,
-    )
-
-
-def _writer_properties() -> WriterProperties:
-    return WriterProperties(
-        compression="ZSTD", compression_level=3, max_row_group_size=_ROW_GROUP_ROWS
-    )
 
 
 class DeltaStore:
@@ -167,7 +142,7 @@ class DeltaStore:
             except CommitFailedError:
                 time.sleep(0.05 * (attempt + 1))
             except DeltaError as exc:
-                if _lost_race(str(exc)):
+                if lost_race(str(exc)):
                     time.sleep(0.05 * (attempt + 1))
                     continue
                 raise StorageError(f"write to table {table_id} failed: {exc}") from exc
@@ -199,9 +174,9 @@ class DeltaStore:
                     pa.RecordBatchReader.from_batches(reader.schema, counted()),
                     mode="error",  # a concurrent creator wins; we retry as a merge
                     storage_options=self._options,
-                    writer_properties=_writer_properties(),
+                    writer_properties=writer_properties(),
                     commit_properties=props,
-                    target_file_size=64 * 1024 * 1024,
+                    target_file_size=TARGET_FILE_BYTES,
                 )
             except (DeltaError, OSError, pa.ArrowException) as exc:
                 if failure:
@@ -255,7 +230,7 @@ class DeltaStore:
         reader = pa.RecordBatchReader.from_batches(
             schema, (batch for group in batches for batch in group)
         )
-        _overwrite(table, reader, {"operation": "widen", "fields": ",".join(fields)})
+        overwrite(table, reader, {"operation": "widen", "fields": ",".join(fields)})
         return self._open(table_id)
 
     def rewrite(
@@ -273,14 +248,14 @@ class DeltaStore:
             table = self._open(table_id)
             reader, metadata = build(table.version())
             try:
-                _overwrite(table, reader, metadata)
+                overwrite(table, reader, metadata)
             except CommitFailedError:
                 raise ConflictError(
                     f"table {table_id} changed while it was being rewritten",
                     hint="run the command again",
                 ) from None
             except DeltaError as exc:
-                if _lost_race(str(exc)):
+                if lost_race(str(exc)):
                     raise ConflictError(
                         f"table {table_id} changed while it was being rewritten",
                         hint="run the command again",
@@ -299,7 +274,7 @@ class DeltaStore:
                 source_alias="s",
                 target_alias="t",
                 merge_schema=True,
-                writer_properties=_writer_properties(),
+                writer_properties=writer_properties(),
                 commit_properties=props,
             )
             .when_matched_update_all()
@@ -358,6 +333,11 @@ class DeltaStore:
                     f"version {version} does not exist (latest is {table.version()})",
                     hint="`variosync history NAME` lists the versions",
                 )
+            if version == table.version():
+                raise UsageError(
+                    f"version {version} is already the current version",
+                    hint="`variosync history NAME` lists the versions",
+                )
             try:
                 table.restore(
                     version, commit_properties=CommitProperties(custom_metadata=prefixed(metadata))
@@ -371,7 +351,7 @@ class DeltaStore:
         with self._locked(table_id):
             table = self._open(table_id)
             metrics: dict[str, Any] = table.optimize.compact(
-                writer_properties=_writer_properties(),
+                writer_properties=writer_properties(),
                 commit_properties=CommitProperties(custom_metadata=prefixed(metadata)),
             )
             table = self._open(table_id)
