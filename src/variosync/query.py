@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import polars as pl
 
 from variosync.errors import UsageError
-from variosync.model import SERIES, TS, Kind
+from variosync.model import SERIES, TS, TS_DTYPE, Kind
 
 _DURATION = re.compile(r"^(\d+)(ns|us|ms|s|m|min|h|d|w|mo|q|y)$")
 
@@ -90,6 +90,20 @@ def parse_time(text: str, what: str = "time") -> datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def utc_literal(value: datetime) -> pl.Expr:
+    """A timestamp literal for comparisons with ``ts``; naive means UTC.
+
+    Built from integer microseconds: ``pl.lit`` of a zoned datetime costs ~0.25 ms (it builds
+    and converts a Series), a tenth of a one-series query.
+    """
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    micros = (aware - _EPOCH) // timedelta(microseconds=1)
+    return pl.lit(micros, pl.Int64).cast(TS_DTYPE)
 
 
 def check_zone(zone: str) -> str:
@@ -179,9 +193,9 @@ def run(scan: pl.LazyFrame, query: Query, kind: Kind = Kind.GENERIC) -> pl.LazyF
     elif query.series:
         frame = frame.filter(pl.col(SERIES).is_in(list(query.series)))
     if query.start is not None:
-        frame = frame.filter(pl.col(TS) >= query.start)
+        frame = frame.filter(pl.col(TS) >= utc_literal(query.start))
     if query.end is not None:
-        frame = frame.filter(pl.col(TS) < query.end)
+        frame = frame.filter(pl.col(TS) < utc_literal(query.end))
     frame = frame.select(SERIES, TS, *fields)
     if query.tz is not None and query.tz != "UTC":
         frame = frame.with_columns(pl.col(TS).dt.convert_time_zone(check_zone(query.tz)))

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import polars as pl
 
 from variosync.clean.fields import Applied, Context, field_names, resolve, unknown_field
 from variosync.clean.spec import Condition, DropDuplicates, DropNulls, Filter, Scalar, Sort
 from variosync.errors import UsageError
 from variosync.model import SERIES, TS
+from variosync.query import utc_literal
 
 
 def drop_nulls(frame: pl.DataFrame, step: DropNulls, ctx: Context) -> Applied:
@@ -36,9 +35,9 @@ def filter_rows(frame: pl.DataFrame, step: Filter, ctx: Context) -> Applied:
     """Keep (or drop) the rows meeting every condition."""
     parts: list[pl.Expr] = [_condition(frame, c) for c in step.where]
     if step.start is not None:
-        parts.append(pl.col(TS) >= _utc(step.start))
+        parts.append(pl.col(TS) >= utc_literal(step.start))
     if step.end is not None:
-        parts.append(pl.col(TS) < _utc(step.end))
+        parts.append(pl.col(TS) < utc_literal(step.end))
     if step.series_in is not None:
         parts.append(pl.col(SERIES).is_in(step.series_in))
     if step.series_not_in is not None:
@@ -46,10 +45,6 @@ def filter_rows(frame: pl.DataFrame, step: Filter, ctx: Context) -> Applied:
     # A comparison with a null value is unknown: such a row does not meet the condition.
     mask = pl.all_horizontal([p.fill_null(False) for p in parts])
     return Applied(frame.filter(mask if step.keep else ~mask))
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _condition(frame: pl.DataFrame, condition: Condition) -> pl.Expr:
