@@ -110,6 +110,7 @@ FORBIDDEN = {
     "ingest": ("service", "cli", "catalog"),
     "cleaning": ("service", "cli", "catalog"),
     "profiling": ("service", "cli"),
+    "versioning": ("service", "cli"),
     "streaming": ("service", "cli", "catalog", "store"),
     "service": ("cli",),
 }

@@ -184,7 +184,8 @@ class Cleaner:
             metadata = {
                 "operation": "clean",
                 "steps": "; ".join(recipe.describe())[:1000],
-                "recipe": recipe.to_json()[:4000],
+                # whole, or not at all (the catalog's version record always has it)
+                **({"recipe": recipe.to_json()} if len(recipe.to_json()) <= 4000 else {}),
                 "series": ",".join(series)[:300] if series else "all",
             }
             return pa.RecordBatchReader.from_batches(arrow, batches), metadata
@@ -222,6 +223,9 @@ class Cleaner:
                 yield _conform(read_group(scan, group), schema)
         except VarioSyncError as exc:  # raised inside the writer's pull; re-raised by apply
             failure.append(exc)
+            raise
+        except Exception as exc:  # anything else would reach the user as a Rust traceback
+            failure.append(StorageError(f"cleaning {self.dataset!r} failed: {one_line(exc)}"))
             raise
 
     @staticmethod

@@ -80,16 +80,24 @@ def parse_duration(text: str) -> str:
 
 
 def parse_time(text: str, what: str = "time") -> datetime:
-    """A UTC datetime from ISO 8601 text (date or date-time; naive means UTC)."""
+    """A datetime from ISO 8601 text (date or date-time). Without an offset it stays naive:
+    a query reads it in its display zone (UTC unless the dataset or ``--tz`` names one)."""
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
         raise UsageError(
             f"invalid {what} {text!r}", hint="use ISO 8601: 2024-01-15 or 2024-01-15T09:30:00Z"
         ) from None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return value if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _in_zone(value: datetime, zone: str | None) -> datetime:
+    """A naive bound as a wall-clock time of ``zone`` (UTC when None)."""
+    if value.tzinfo is not None:
+        return value
+    from zoneinfo import ZoneInfo
+
+    return value.replace(tzinfo=ZoneInfo(zone) if zone else UTC)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -107,12 +115,15 @@ def utc_literal(value: datetime) -> pl.Expr:
 
 
 def check_zone(zone: str) -> str:
-    """``zone`` if it is an IANA time-zone name, else a UsageError."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    """``zone`` if it is a time-zone name polars can convert to, else a UsageError.
 
+    Asked of polars itself: the system's tz database also loads names it refuses
+    (``posixrules``, ``localtime``, ``Factory``), which would break every later query.
+    """
+    probe = pl.Series([0], dtype=pl.Int64).cast(TS_DTYPE)
     try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+        probe.dt.convert_time_zone(zone)
+    except (pl.exceptions.PolarsError, ValueError, TypeError):
         raise UsageError(
             f"unknown time zone {zone!r}", hint="use an IANA name: UTC, Europe/Berlin, US/Eastern"
         ) from None
@@ -192,21 +203,27 @@ def run(scan: pl.LazyFrame, query: Query, kind: Kind = Kind.GENERIC) -> pl.LazyF
         frame = frame.filter(pl.col(SERIES) == query.series[0])
     elif query.series:
         frame = frame.filter(pl.col(SERIES).is_in(list(query.series)))
+    zone = check_zone(query.tz) if query.tz is not None and query.tz != "UTC" else None
     if query.start is not None:
-        frame = frame.filter(pl.col(TS) >= utc_literal(query.start))
+        frame = frame.filter(pl.col(TS) >= utc_literal(_in_zone(query.start, zone)))
     if query.end is not None:
-        frame = frame.filter(pl.col(TS) < utc_literal(query.end))
+        frame = frame.filter(pl.col(TS) < utc_literal(_in_zone(query.end, zone)))
     frame = frame.select(SERIES, TS, *fields)
-    if query.tz is not None and query.tz != "UTC":
-        frame = frame.with_columns(pl.col(TS).dt.convert_time_zone(check_zone(query.tz)))
-    if query.every:
-        every = parse_duration(query.every)
+    every = parse_duration(query.every) if query.every else None
+    # Buckets of a day or longer follow the zone's calendar (a local day across a clock
+    # change is 23 or 25 hours); shorter ones are cut in UTC, so every hour has its bucket.
+    local_buckets = zone is not None and every is not None and every[-1] in "dwoqy"
+    if zone is not None and (every is None or local_buckets):
+        frame = frame.with_columns(pl.col(TS).dt.convert_time_zone(zone))
+    if every is not None:
         exprs = _resample_exprs(schema, fields, query.aggs, kind, bool(query.fields))
         # Buckets are [t, t + every) labelled by their start: exactly what truncate gives,
         # and a hash group-by needs no sort of the whole scan (group_by_dynamic does).
         frame = frame.group_by(SERIES, pl.col(TS).dt.truncate(every)).agg(exprs)
         if query.fill is not None:
             frame = _fill(frame, every, query.fill)
+        if zone is not None and not local_buckets:
+            frame = frame.with_columns(pl.col(TS).dt.convert_time_zone(zone))
     elif query.fill is not None:
         raise UsageError("--fill needs --every", hint="e.g. --every 1h --fill previous")
     if query.latest:

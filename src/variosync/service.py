@@ -30,6 +30,7 @@ from variosync.settings import Settings
 from variosync.store import DeltaStore, VersionInfo
 from variosync.store.locking import file_lock
 from variosync.streaming import batches, by_series, in_zone
+from variosync.versioning import Bookkeeper
 
 if TYPE_CHECKING:  # cleaning and profiling load on first use: query and export start faster
     from variosync.clean.recipe import Recipe
@@ -77,6 +78,9 @@ class Variosync:
         root = self.settings.store_root
         lock_dir = home / "locks" if "://" not in root else None
         self.store = DeltaStore(root, self.settings.storage_options(), lock_dir)
+        self.books = Bookkeeper(
+            self.store, self.catalog, self.versions, self.settings.profile_on_write
+        )
 
     def close(self) -> None:
         """Release database connections."""
@@ -131,7 +135,7 @@ class Variosync:
                 from variosync.quality import profile_frame
 
                 staging.observe = lambda frame: parts.append(profile_frame(frame, staged.kind))
-            record = self.catalog.get_or_create(dataset, staged.kind.value)
+            record, created = self.catalog.get_or_create(dataset, staged.kind.value)
             files = ",".join(Path(f.path).name for f in staged.files)
             metadata = {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)}
             if recipe is not None:
@@ -146,10 +150,10 @@ class Variosync:
             except BaseException:
                 # A dataset this ingest created and could not write is not left behind empty
                 # (unless a concurrent ingest created its table meanwhile).
-                if record.version < 0 and not self.store.exists(record.id):
+                if created and not self.store.exists(record.id):
                     self.catalog.delete(record.id)
                 raise
-            self._after_write(
+            self.books.after_write(
                 record,
                 "ingest",
                 staged.units,
@@ -158,6 +162,7 @@ class Variosync:
                 ingest=staged.record(_ISSUE_SERIES),
                 touched=staging.touched,
                 zone=None if recipe is None else recipe.display_zone,
+                version=result.version,
                 # the parts describe the table only if this ingest made its first version
                 parts=parts if result.version == 0 else None,
             )
@@ -177,53 +182,6 @@ class Variosync:
                 hint="ingest into a new dataset to use another kind",
             )
         return kind
-
-    def _refresh(self, record: Dataset, new_units: dict[str, str] | None = None) -> Dataset:
-        stats = self.store.stats(record.id)
-        units = {f.name: f.unit for f in record.fields if f.unit}
-        units.update(new_units or {})
-        fields = [
-            {"name": name, "dtype": dtype, "unit": units.get(name)}
-            for name, dtype in stats.schema.items()
-            if name not in ("series_id", "ts")
-        ]
-        return self.catalog.update(
-            record.id,
-            fields=fields,
-            row_count=stats.rows,
-            series_count=stats.series,
-            start=stats.start,
-            end=stats.end,
-            size_bytes=stats.size_bytes,
-            delta_version=stats.version,
-        )
-
-    def _after_write(
-        self,
-        record: Dataset,
-        operation: str,
-        new_units: dict[str, str] | None = None,
-        touched: set[str] | None = None,
-        zone: str | None = None,
-        parts: list[DatasetProfile] | None = None,
-        **details: Any,
-    ) -> Dataset:
-        """Refresh the catalog's stats, record what made the version, profile it.
-
-        ``touched`` names the series an upsert wrote: the others keep their profiles. ``zone``
-        is the new version's display zone (default: the current one carries over).
-        """
-        fresh = self._refresh(record, new_units)
-        if zone is not None:
-            fresh = self.catalog.update(fresh.id, display_zone=None if zone == "UTC" else zone)
-        self.versions.record(
-            fresh.id, fresh.version, operation, display_zone=fresh.display_zone, **details
-        )
-        if self.settings.profile_on_write:
-            from variosync.profiling import profile_version
-
-            profile_version(self.store, self.versions, fresh, touched, parts)
-        return fresh
 
     # -- catalog --------------------------------------------------------------------------------
 
@@ -277,10 +235,12 @@ class Variosync:
         """Make an old version current again (as a new version)."""
         record = self.catalog.get(name)
         self._require_data(record)
-        self.store.restore(record.id, version, {"operation": "restore", "to": str(version)})
+        new = self.store.restore(record.id, version, {"operation": "restore", "to": str(version)})
         restored = self.versions.get(record.id, version)
         zone = (restored.display_zone or "UTC") if restored is not None else None
-        return self._after_write(record, "restore", zone=zone, ingest={"restored_to": version})
+        return self.books.after_write(
+            record, "restore", zone=zone, version=new, ingest={"restored_to": version}
+        )
 
     def optimize(self, name: str) -> dict[str, Any]:
         """Compact small files and checkpoint the log."""
@@ -288,11 +248,18 @@ class Variosync:
         self._require_data(record)
         metrics = self.store.optimize(record.id, {"operation": "optimize"})
         before = self.versions.get(record.id, record.version)
-        fresh = self._refresh(record)
+        fresh = self.books.refresh(record)
         self.versions.record(fresh.id, fresh.version, "optimize", display_zone=fresh.display_zone)
         if before is not None and before.profile is not None:  # same rows, same profile
             self.versions.set_profile(fresh.id, fresh.version, before.profile)
         return metrics
+
+    def _zone(self, record: Dataset, as_of: int | None) -> str | None:
+        """The display zone of the version read: an old version keeps its own."""
+        if as_of is None or as_of == record.version:
+            return record.display_zone
+        old = self.versions.get(record.id, as_of)
+        return old.display_zone if old is not None else record.display_zone
 
     @staticmethod
     def _require_data(record: Dataset) -> None:
@@ -302,7 +269,7 @@ class Variosync:
     # -- quality and cleaning -------------------------------------------------------------------
 
     def profile(
-        self, name: str, series: Sequence[str] = (), refresh: bool = False
+        self, name: str, *, series: Sequence[str] = (), refresh: bool = False
     ) -> DatasetProfile:
         """The quality profile of the dataset's current version (stored with it once made);
         with ``series``, the profile of those series only."""
@@ -340,10 +307,11 @@ class Variosync:
         if dry_run:
             return cleaner.preview(record.version, recipe, series, *size)
         result = cleaner.apply(recipe, series, *size)
-        self._after_write(
+        self.books.after_write(
             record,
             "clean",
             zone=recipe.display_zone,
+            version=result.version,
             recipe=recipe.to_list(),
             report=[step.to_dict() for step in result.steps],
         )
@@ -363,7 +331,7 @@ class Variosync:
         self._require_data(record)
         return run(
             self.store.scan(record.id, record.version if as_of is None else as_of),
-            in_zone(query, record.display_zone),
+            in_zone(query, self._zone(record, as_of)),
             Kind(record.kind),
         )
 
@@ -402,7 +370,7 @@ class Variosync:
         """
         record = self.catalog.get(name)
         self._require_data(record)
-        query = in_zone(query or Query(), record.display_zone)
+        query = in_zone(query or Query(), self._zone(record, as_of))
         scan = self.store.scan(record.id, record.version if as_of is None else as_of)
         kind = Kind(record.kind)
         whole = run(scan, query, kind)  # validates the query before any output starts

@@ -50,8 +50,9 @@ def test_unmigrated_catalog_is_refused_with_a_hint(tmp_path: Path) -> None:
 
 def test_create_get_list_update_delete(engine: Engine) -> None:
     catalog = DatasetCatalog(engine)
-    created = catalog.get_or_create("prices", "ohlcv")
-    assert catalog.get_or_create("prices", "generic").id == created.id
+    created, new = catalog.get_or_create("prices", "ohlcv")
+    again, fresh = catalog.get_or_create("prices", "generic")
+    assert (again.id, new, fresh) == (created.id, True, False)
     assert created.version == -1 and created.kind == "ohlcv"
     start = datetime(1960, 1, 1, tzinfo=UTC)
     updated = catalog.update(

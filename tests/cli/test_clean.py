@@ -167,3 +167,47 @@ def test_a_failing_ingest_recipe_names_the_step_and_leaves_no_dataset(
     assert "no dataset named" in vs.fails("info", "d")
     vs.ingest(write("s.csv", CSV), "-d", "d", "--op", "display_timezone zone=Europe/Paris")
     assert vs.info("d")["display_zone"] == "Europe/Paris"
+
+
+BERLIN_DST = (
+    "time,sensor,v\n"
+    + "".join(f"2024-10-26T{h:02d}:00:00Z,s,{h}\n" for h in range(20, 24))
+    + "".join(f"2024-10-27T{h:02d}:00:00Z,s,{24 + h}\n" for h in range(0, 6))
+)
+
+
+def test_zones_across_a_clock_change(vs: Cli, write: Write) -> None:
+    # Berlin falls back at 2024-10-27 01:00 UTC: the local day of the 27th has 25 hours.
+    vs.ingest(write("dst.csv", BERLIN_DST), "-d", "d")
+    vs.ok("clean", "d", "--op", "display_timezone zone=Europe/Berlin")
+    hourly = vs.points("d", "--every", "1h", "--fill", "null")
+    assert len(hourly) == 10  # every UTC hour keeps its own bucket
+    assert [p["v"] for p in hourly] == list(range(20, 30))
+    assert hourly[4]["ts"] == "2024-10-27T02:00:00+02:00"
+    assert hourly[5]["ts"] == "2024-10-27T02:00:00+01:00"
+    daily = vs.points("d", "--every", "1d", "--agg", "count", "--fill", "null")
+    assert [(p["ts"], p["v"]) for p in daily] == [
+        ("2024-10-26T00:00:00+02:00", 2),
+        ("2024-10-27T00:00:00+02:00", 8),
+    ]
+    # bounds without an offset are wall-clock times of the display zone
+    local = vs.points("d", "--start", "2024-10-27T00:00", "--end", "2024-10-27T04:00")
+    assert [p["v"] for p in local] == [22, 23, 24, 25, 26]
+    assert [p["v"] for p in vs.points("d", "--start", "2024-10-27T00:00Z")] == list(range(24, 30))
+
+
+def test_zone_names_polars_cannot_use_are_refused(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    for zone in ("posixrules", "localtime", "Factory"):
+        assert "unknown time zone" in vs.fails(
+            "clean", "d", "--op", f"display_timezone zone={zone}"
+        )
+        assert "unknown time zone" in vs.fails("query", "d", "--tz", zone)
+    assert vs.info("d")["version"] == 0
+
+
+def test_an_old_version_is_shown_in_its_own_zone(vs: Cli, write: Write) -> None:
+    vs.ingest(write("s.csv", CSV), "-d", "d")
+    vs.ok("clean", "d", "--op", "display_timezone zone=Asia/Kolkata")
+    assert vs.points("d", "--limit", "1")[0]["ts"].endswith("+05:30")
+    assert vs.points("d", "--limit", "1", "--as-of", "0")[0]["ts"].endswith("Z")

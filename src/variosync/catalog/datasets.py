@@ -110,11 +110,12 @@ class DatasetCatalog:
             )
         return _to_dataset(row)
 
-    def get_or_create(self, name: str, kind: str, owner: str = LOCAL_OWNER) -> Dataset:
-        """The dataset called ``name``, created (empty) if it does not exist yet."""
+    def get_or_create(self, name: str, kind: str, owner: str = LOCAL_OWNER) -> tuple[Dataset, bool]:
+        """The dataset called ``name`` (created empty if it does not exist yet), and whether
+        this call created it."""
         validate_name(name)
         try:
-            return self.get(name, owner)
+            return self.get(name, owner), False
         except NotFoundError:
             pass
         now = datetime.now(UTC)
@@ -136,10 +137,10 @@ class DatasetCatalog:
             with self._session() as session, session.begin():
                 session.add(row)
         except IntegrityError:
-            return self.get(name, owner)  # another process created it first
+            return self.get(name, owner), False  # another process created it first
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot create dataset: {type(exc).__name__}") from exc
-        return _to_dataset(row)
+        return _to_dataset(row), True
 
     def list(self, owner: str = LOCAL_OWNER) -> list[Dataset]:
         """All datasets of ``owner``, by name."""

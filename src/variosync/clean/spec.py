@@ -25,17 +25,16 @@ from variosync.clean.spec_fields import (
     Scale,
 )
 from variosync.clean.steps import Agg, FieldsStep, Scalar, Step, duration
+from variosync.errors import UsageError
+from variosync.query import check_zone
 
 
 def zone_name(value: str) -> str:
-    """``value`` if it is an IANA time-zone name."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
+    """``value`` if it is a time-zone name polars can use (see ``query.check_zone``)."""
     try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+        return check_zone(value)
+    except UsageError:
         raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from None
-    return value
 
 
 class DropNulls(FieldsStep):

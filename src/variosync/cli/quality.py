@@ -124,7 +124,7 @@ def profile(
     Example: variosync profile sensors --series s1
     """
     names = [s for item in series for s in item.split(",") if s]
-    found = open_service(ctx).profile(name, names, refresh=refresh)
+    found = open_service(ctx).profile(name, series=names, refresh=refresh)
     if as_json:
         echo_json(found.to_dict())
         return

@@ -260,7 +260,7 @@ class DeltaStore:
                         f"table {table_id} changed while it was being rewritten",
                         hint="run the command again",
                     ) from None
-                raise StorageError(f"rewrite of table {table_id} failed: {exc}") from exc
+                raise StorageError(f"rewrite of table {table_id} failed: {one_line(exc)}") from exc
             return self._open(table_id).version()
 
     @staticmethod
