@@ -101,19 +101,24 @@ class Derive(Step):
         return re.search(r"\b(prev|next|diff|pct_change)\s*\(", self.expr) is None
 
 
-class Returns(Step):
-    """Simple or log returns of a field per series: x / prev(x) − 1, or log(x / prev(x))."""
+class DerivedStep(Step):
+    """An operation that adds one field computed from ``field``, named ``name`` or by default."""
 
-    op: Literal["returns"] = "returns"
     field: str
-    log: bool = False
-    periods: Annotated[int, Field(ge=1)] = 1
     name: str | None = None
 
     @field_validator("name")
     @classmethod
     def _output(cls, value: str | None) -> str | None:
         return None if value is None else field_name(value)
+
+
+class Returns(DerivedStep):
+    """Simple or log returns of a field per series: x / prev(x) − 1, or log(x / prev(x))."""
+
+    op: Literal["returns"] = "returns"
+    log: bool = False
+    periods: Annotated[int, Field(ge=1)] = 1
 
     @property
     def output(self) -> str:
@@ -121,18 +126,11 @@ class Returns(Step):
         return self.name or f"{self.field}_{'log_return' if self.log else 'return'}"
 
 
-class Diff(Step):
+class Diff(DerivedStep):
     """Differences of a field per series: x − prev(x, periods)."""
 
     op: Literal["diff"] = "diff"
-    field: str
     periods: Annotated[int, Field(ge=1)] = 1
-    name: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _output(cls, value: str | None) -> str | None:
-        return None if value is None else field_name(value)
 
     @property
     def output(self) -> str:
@@ -140,20 +138,13 @@ class Diff(Step):
         return self.name or f"{self.field}_diff"
 
 
-class Rolling(Step):
+class Rolling(DerivedStep):
     """A trailing rolling statistic per series over ``window`` points or a duration (``1h``)."""
 
     op: Literal["rolling"] = "rolling"
-    field: str
     stat: Literal["mean", "std", "min", "max", "median", "sum"] = "mean"
     window: Annotated[int, Field(ge=1)] | str
     min_periods: Annotated[int, Field(ge=1)] = 1
-    name: str | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _output(cls, value: str | None) -> str | None:
-        return None if value is None else field_name(value)
 
     @field_validator("window")
     @classmethod
