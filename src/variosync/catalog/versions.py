@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from variosync.catalog.tables import VersionRow
@@ -53,6 +54,29 @@ class VersionCatalog:
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
 
+    def _write(self, dataset_id: str, version: int, change: Callable[[VersionRow], None]) -> None:
+        """Create or update one version's row. Concurrent writers may create the same row
+        (one records the commit, another profiles it): the loser of that race updates."""
+        for attempt in range(3):
+            try:
+                with self._session() as session, session.begin():
+                    row = session.get(VersionRow, (dataset_id, version))
+                    if row is None:
+                        row = VersionRow(
+                            dataset_id=dataset_id,
+                            version=version,
+                            operation="unknown",
+                            created_at=datetime.now(UTC),
+                        )
+                        session.add(row)
+                    change(row)
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise StorageError("cannot record version: IntegrityError") from None
+            except SQLAlchemyError as exc:
+                raise StorageError(f"cannot record version: {type(exc).__name__}") from exc
+
     def record(
         self,
         dataset_id: str,
@@ -65,18 +89,14 @@ class VersionCatalog:
         display_zone: str | None = None,
     ) -> None:
         """Record what made ``version`` (replacing an older record of the same number)."""
-        try:
-            with self._session() as session, session.begin():
-                row = session.get(VersionRow, (dataset_id, version))
-                if row is None:
-                    row = VersionRow(dataset_id=dataset_id, version=version)
-                    session.add(row)
-                row.operation = operation
-                row.recipe, row.report, row.ingest = recipe, report, ingest
-                row.display_zone = display_zone
-                row.created_at = datetime.now(UTC)
-        except SQLAlchemyError as exc:
-            raise StorageError(f"cannot record version: {type(exc).__name__}") from exc
+
+        def change(row: VersionRow) -> None:
+            row.operation = operation
+            row.recipe, row.report, row.ingest = recipe, report, ingest
+            row.display_zone = display_zone
+            row.created_at = datetime.now(UTC)
+
+        self._write(dataset_id, version, change)
 
     def set_profile(self, dataset_id: str, version: int, profile: dict[str, Any]) -> None:
         """Store the quality profile of ``version``, the dataset's only stored profile.
@@ -84,22 +104,17 @@ class VersionCatalog:
         A profile of many series is large; older versions' profiles are dropped (``profile
         --refresh`` after a restore makes the current one again).
         """
+
+        def change(row: VersionRow) -> None:
+            row.profile = profile
+
+        self._write(dataset_id, version, change)
         with self._session() as session, session.begin():
             session.execute(
                 update(VersionRow)
-                .where(VersionRow.dataset_id == dataset_id, VersionRow.version != version)
+                .where(VersionRow.dataset_id == dataset_id, VersionRow.version < version)
                 .values(profile=None)
             )
-            row = session.get(VersionRow, (dataset_id, version))
-            if row is None:
-                row = VersionRow(
-                    dataset_id=dataset_id,
-                    version=version,
-                    operation="unknown",
-                    created_at=datetime.now(UTC),
-                )
-                session.add(row)
-            row.profile = profile
 
     def get(self, dataset_id: str, version: int) -> VersionRecord | None:
         """The record of one version, if there is one."""
