@@ -109,6 +109,7 @@ def test_demo(vs: Cli) -> None:
     assert f"home: {vs.home}" in result.stderr
     assert "sensors: wrote 1080 rows" in result.stdout
     assert "| 2024-01-15T06:00:00Z | 180    | 3      |" in result.stdout
+    assert "frequency 1m; 0 gaps (0 missing points)" in result.stdout
     listing = json.loads(vs.ok("datasets", "--json").stdout)
     assert [d["name"] for d in listing] == ["reference", "sensors", "stocks"]
 

@@ -184,7 +184,8 @@ SAMPLES = (
 @click.pass_context
 @reports_errors
 def demo(ctx: click.Context) -> None:
-    """Ingest the bundled sample files into a fresh home; print a summary and hourly aggregates.
+    """Ingest the bundled sample files into a fresh home; print a summary, a quality line and
+    hourly aggregates.
 
     Example: variosync demo
     """
@@ -197,6 +198,10 @@ def demo(ctx: click.Context) -> None:
                 print_ingest(service.ingest([path], dataset, IngestOptions()))
         click.echo("\ndatasets")
         print_frame(datasets_frame(service.datasets()))
+        from variosync.cli.profile_view import quality_line
+
+        click.echo("\nquality of 'sensors' (variosync profile sensors has the details)")
+        click.echo(quality_line(service.profile("sensors")))
         click.echo("\nhourly aggregates of 'sensors'")
         print_frame(service.aggregates("sensors", "1h"))
         click.echo("\nhourly mean temperature per sensor")
