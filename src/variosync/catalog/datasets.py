@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Row, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -66,7 +66,7 @@ def _utc(value: datetime | None) -> datetime | None:
     return value
 
 
-def _to_dataset(row: DatasetRow) -> Dataset:
+def _to_dataset(row: DatasetRow | Row[Any]) -> Dataset:
     return Dataset(
         id=row.id,
         owner=row.owner,
@@ -97,11 +97,12 @@ class DatasetCatalog:
 
     def get(self, name: str, owner: str = LOCAL_OWNER) -> Dataset:
         """The dataset called ``name``; NotFoundError if there is none."""
+        table = DatasetRow.__table__
+        # A plain Core select: the ORM session costs ~0.5 ms, a sixth of a one-series query.
+        query = select(table).where(table.c.owner == owner, table.c.name == name)
         try:
-            with self._session() as session:
-                row = session.scalar(
-                    select(DatasetRow).where(DatasetRow.owner == owner, DatasetRow.name == name)
-                )
+            with self._engine.connect() as connection:
+                row = connection.execute(query).first()
         except SQLAlchemyError as exc:
             raise StorageError(f"catalog lookup failed: {type(exc).__name__}") from exc
         if row is None:
