@@ -17,7 +17,7 @@ from variosync import Agg, Query, Settings, Variosync
 
 SERIES = "sensor-0500"
 FIELD = "temperature"
-REPEATS = 5
+REPEATS = 21
 
 
 @dataclass(frozen=True)

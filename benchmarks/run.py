@@ -99,7 +99,7 @@ def _query_rows(runs: list[QueryRun]) -> list[Row]:
         other, other_s = q.other_baseline
         out.append(
             Row(
-                "Queries (warm, median of 5)",
+                "Queries (warm, median of 21)",
                 f"{q.name}: {q.description} ({q.rows:,} rows)",
                 ms(q.variosync),
                 f"{best} {ms(best_s)} ({other} {ms(other_s)})",
