@@ -10,108 +10,55 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "src" / "variosync"
 
 # layer -> packages/modules it must never import
+FRONT = ("service", "cli")
+"""The facade and the front ends: nothing below them imports them."""
+GLUE = ("ingest", "cleaning", "profiling", "versioning", "streaming")
+"""Service-level modules that tie the core to the adapters."""
+ADAPTERS = ("store", "catalog")
+CORE_NEIGHBOURS = ("formats", "normalize", "validate", "clean", "quality", "query", "export")
+
+
+def _core(*allowed: str) -> tuple[str, ...]:
+    """What a core layer must not import: adapters, glue, front ends, and the core layers
+    other than ``allowed``."""
+    return (*ADAPTERS, *GLUE, *FRONT, *(n for n in CORE_NEIGHBOURS if n not in allowed))
+
+
 FORBIDDEN = {
-    "formats": (
-        "store",
-        "catalog",
-        "service",
-        "cli",
-        "ingest",
-        "normalize",
-        "export",
-        "query",
-        "clean",
-        "quality",
-        "cleaning",
-        "profiling",
-    ),
-    "normalize": (
-        "store",
-        "catalog",
-        "service",
-        "cli",
-        "ingest",
-        "export",
-        "query",
-        "clean",
-        "quality",
-        "cleaning",
-        "profiling",
-    ),
-    "validate": (
-        "store",
-        "catalog",
-        "service",
-        "cli",
-        "ingest",
-        "export",
-        "query",
-        "clean",
-        "quality",
-        "cleaning",
-        "profiling",
-    ),
-    "query": (
-        "store",
-        "catalog",
-        "service",
-        "cli",
-        "ingest",
-        "formats",
-        "export",
-        "clean",
-        "quality",
-        "cleaning",
-        "profiling",
-    ),
-    "export": (
-        "store",
-        "catalog",
-        "service",
-        "cli",
-        "ingest",
-        "normalize",
-        "query",
-        "clean",
-        "quality",
-        "cleaning",
-        "profiling",
-    ),
+    "formats": _core("formats", "validate"),
+    "normalize": _core("normalize", "formats", "validate"),
+    "validate": _core("validate", "formats", "normalize"),
+    "clean": _core("clean", "query", "validate"),
+    "quality": _core("quality", "validate"),
+    "query": _core("query", "normalize", "validate"),
+    "export": _core("export", "formats", "validate"),
     "store": (
         "catalog",
-        "service",
-        "cli",
-        "ingest",
+        *GLUE,
+        *FRONT,
         "formats",
         "normalize",
         "export",
         "query",
         "clean",
         "quality",
-        "cleaning",
-        "profiling",
     ),
     "catalog": (
         "store",
-        "service",
-        "cli",
-        "ingest",
+        *GLUE,
+        *FRONT,
         "formats",
         "normalize",
         "export",
         "query",
         "clean",
         "quality",
-        "cleaning",
-        "profiling",
     ),
-    "clean": ("store", "catalog", "service", "cli", "ingest", "formats", "export", "quality"),
-    "quality": ("store", "catalog", "service", "cli", "ingest", "formats", "export", "clean"),
     "ingest": ("service", "cli", "catalog"),
-    "cleaning": ("service", "cli", "catalog"),
-    "profiling": ("service", "cli"),
-    "versioning": ("service", "cli"),
-    "streaming": ("service", "cli", "catalog", "store"),
+    "cleaning": FRONT,
+    "profiling": FRONT,
+    "versioning": FRONT,
+    "streaming": (*FRONT, "catalog", "store"),
     "service": ("cli",),
 }
 

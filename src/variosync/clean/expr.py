@@ -41,6 +41,7 @@ import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import assert_never
 
 import polars as pl
 
@@ -181,7 +182,7 @@ class _Compiler:
                 return self._chain(node)
             case Call():
                 return self._call(node)
-        raise AssertionError(node)  # pragma: no cover - the match covers every Node
+        assert_never(node)  # mypy proves the match covers every kind of node
 
     def _label(self, value: _Value) -> str:
         if value.field is not None:
