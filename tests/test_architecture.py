@@ -10,9 +10,9 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "src" / "variosync"
 
 # layer -> packages/modules it must never import
-FRONT = ("service", "cli")
+FRONT = ("service", "cli", "api")
 """The facade and the front ends: nothing below them imports them."""
-GLUE = ("ingest", "cleaning", "profiling", "versioning", "streaming")
+GLUE = ("ingest", "cleaning", "profiling", "versioning", "streaming", "accounts", "billing")
 """Service-level modules that tie the core to the adapters."""
 ADAPTERS = ("store", "catalog")
 CORE_NEIGHBOURS = ("formats", "normalize", "validate", "clean", "quality", "query", "export")
@@ -59,7 +59,11 @@ FORBIDDEN = {
     "profiling": FRONT,
     "versioning": FRONT,
     "streaming": (*FRONT, "catalog", "store"),
-    "service": ("cli",),
+    "accounts": (*FRONT, "store", "billing"),
+    "billing": (*FRONT, "store"),
+    "service": ("cli", "api", "accounts", "billing"),
+    "api": ("cli",),
+    "cli": (),
 }
 
 
@@ -78,6 +82,11 @@ def _imports(path: Path) -> set[str]:
 
 
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if _layer(p) in FORBIDDEN)
+
+
+def test_every_package_has_import_rules() -> None:
+    layers = {_layer(p) for p in PACKAGE.rglob("*.py")} - {"__init__", "__main__"}
+    assert layers - set(FORBIDDEN) <= {"errors", "settings", "model"}
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))

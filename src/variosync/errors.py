@@ -9,6 +9,10 @@ catches and hides them::
     ├── UsageError                      exit 2   HTTP 422   bad argument or option value
     ├── NotFoundError                   exit 3   HTTP 404   unknown dataset, version, series
     ├── ConflictError                   exit 4   HTTP 409   name taken, concurrent write lost
+    ├── AuthError                       exit 7   HTTP 401   no, bad or expired credentials
+    ├── ForbiddenError                  exit 7   HTTP 403   signed in, but not allowed (admin only)
+    ├── PaymentRequiredError            exit 8   HTTP 402   the hour balance cannot cover it
+    ├── TooLargeError                   exit 5   HTTP 413   an upload over the size limit
     ├── InputError                      exit 5   HTTP 422   a file that cannot be ingested
     │   ├── UnknownFormatError                              no reader recognises the bytes
     │   ├── ReadError                                       a reader failed (truncated, corrupt)
@@ -65,6 +69,45 @@ class ConflictError(VarioSyncError):
     exit_code = 4
     http_status = 409
     code = "conflict"
+
+
+class AuthError(VarioSyncError):
+    """Missing, unknown, revoked or expired credentials, or a wrong password."""
+
+    exit_code = 7
+    http_status = 401
+    code = "unauthenticated"
+
+
+class ForbiddenError(VarioSyncError):
+    """Signed in, but the account may not do this (an admin-only action, a disabled account)."""
+
+    exit_code = 7
+    http_status = 403
+    code = "forbidden"
+
+
+class PaymentRequiredError(VarioSyncError):
+    """The hour balance cannot cover the operation's estimated cost; nothing was done."""
+
+    exit_code = 8
+    http_status = 402
+    code = "insufficient_hours"
+
+    def __init__(
+        self, message: str, *, balance_hours: float, cost_hours: float, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.balance_hours = balance_hours
+        self.cost_hours = cost_hours
+
+
+class TooLargeError(VarioSyncError):
+    """An upload is larger than the server accepts."""
+
+    exit_code = 5
+    http_status = 413
+    code = "too_large"
 
 
 class InputError(VarioSyncError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 import pyarrow as pa
+from sqlalchemy import Engine
 
 from variosync.catalog import (
     Dataset,
@@ -19,7 +21,7 @@ from variosync.catalog import (
     make_engine,
     upgrade,
 )
-from variosync.catalog.datasets import validate_name
+from variosync.catalog.datasets import LOCAL_OWNER, validate_name
 from variosync.errors import NotFoundError, UsageError
 from variosync.export import resolve_format, write_batches
 from variosync.formats.base import ReadOptions
@@ -56,7 +58,7 @@ class DatasetInfo:
 class Variosync:
     """Ingest, store, query and export time series — the Python API and the CLI's engine."""
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, owner: str = LOCAL_OWNER) -> None:
         self.settings = settings or Settings()
         home = self.settings.home
         embedded = self.settings.database_url is None
@@ -73,7 +75,7 @@ class Variosync:
         except BaseException:
             self._engine.dispose()
             raise
-        self.catalog = DatasetCatalog(self._engine)
+        self.catalog = DatasetCatalog(self._engine, owner)
         self.versions = VersionCatalog(self._engine)
         root = self.settings.store_root
         lock_dir = home / "locks" if "://" not in root else None
@@ -81,6 +83,23 @@ class Variosync:
         self.books = Bookkeeper(
             self.store, self.catalog, self.versions, self.settings.profile_on_write
         )
+
+    @property
+    def engine(self) -> Engine:
+        """The catalog database (accounts, ledger and audit log share it)."""
+        return self._engine
+
+    @property
+    def owner(self) -> str:
+        """Whose datasets this facade sees."""
+        return self.catalog.owner
+
+    def as_owner(self, owner: str) -> Variosync:
+        """The same engine, store and settings, seeing only ``owner``'s datasets (the server
+        makes one per request; closing the original closes its connections)."""
+        scoped = copy.copy(self)
+        scoped.catalog = self.catalog.for_owner(owner)
+        return scoped
 
     def close(self) -> None:
         """Release database connections."""

@@ -88,6 +88,74 @@ class Settings(BaseSettings):
         ),
     )
 
+    host: str = Field(
+        default="127.0.0.1",
+        validation_alias=_env("VARIOSYNC_HOST", "host"),
+        description="Address `variosync serve` listens on (0.0.0.0 for every interface).",
+    )
+    port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        validation_alias=_env("PORT", "VARIOSYNC_PORT", "port"),
+        description="Port `variosync serve` listens on.",
+    )
+    upload_max_bytes: int = Field(
+        default=2 * 1024 * 1024 * 1024,
+        ge=1,
+        validation_alias=_env("VARIOSYNC_UPLOAD_MAX_BYTES", "upload_max_bytes"),
+        description="Largest upload the server accepts, in bytes (larger ones answer 413).",
+    )
+    open_signup: bool = Field(
+        default=True,
+        validation_alias=_env("VARIOSYNC_OPEN_SIGNUP", "open_signup"),
+        description="Let anyone register an account through the API; off, admins create them.",
+    )
+    signup_hours: float = Field(
+        default=1.0,
+        ge=0,
+        validation_alias=_env("VARIOSYNC_SIGNUP_HOURS", "signup_hours"),
+        description="Hours granted to a new account (a trial); 0 grants none.",
+    )
+    enforce_payment: bool = Field(
+        default=True,
+        validation_alias=_env("VARIOSYNC_ENFORCE_PAYMENT", "enforce_payment"),
+        description=(
+            "Debit metered operations from the user's hour balance and refuse (402) what it "
+            "cannot cover; off (self-hosted), nothing is debited."
+        ),
+    )
+    metered_query_rows: int = Field(
+        default=1_000_000,
+        ge=0,
+        validation_alias=_env("VARIOSYNC_METERED_QUERY_ROWS", "metered_query_rows"),
+        description="Queries that may read more rows than this are metered; smaller ones are free.",
+    )
+    session_hours: float = Field(
+        default=336.0,
+        gt=0,
+        validation_alias=_env("VARIOSYNC_SESSION_HOURS", "session_hours"),
+        description="How long a login session stays valid (default 14 days).",
+    )
+    supabase_url: str | None = Field(
+        default=None,
+        validation_alias=_env("SUPABASE_URL", "supabase_url"),
+        description=(
+            "Supabase project URL: its Auth JWTs are accepted, verified against the project's "
+            "JWKS (/auth/v1/.well-known/jwks.json)."
+        ),
+    )
+    supabase_jwt_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("SUPABASE_JWT_SECRET", "supabase_jwt_secret"),
+        description="The project's legacy HS256 JWT secret (instead of or beside the JWKS).",
+    )
+    supabase_audience: str = Field(
+        default="authenticated",
+        validation_alias=_env("SUPABASE_JWT_AUDIENCE", "supabase_audience"),
+        description="The `aud` a Supabase token must carry.",
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:

@@ -87,16 +87,23 @@ def _to_dataset(row: DatasetRow | Row[Any]) -> Dataset:
 
 
 class DatasetCatalog:
-    """Dataset records of one catalog database."""
+    """Dataset records of one catalog database, as seen by one owner: lookups by name only
+    find the owner's datasets (another owner's dataset is "not found", never "forbidden")."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, owner: str = LOCAL_OWNER) -> None:
         self._engine = engine
+        self.owner = owner
+
+    def for_owner(self, owner: str) -> DatasetCatalog:
+        """The same catalog as seen by another owner."""
+        return DatasetCatalog(self._engine, owner)
 
     def _session(self) -> Session:
         return Session(self._engine, expire_on_commit=False)
 
-    def get(self, name: str, owner: str = LOCAL_OWNER) -> Dataset:
+    def get(self, name: str, owner: str | None = None) -> Dataset:
         """The dataset called ``name``; NotFoundError if there is none."""
+        owner = owner or self.owner
         table = DatasetRow.__table__
         # A plain Core select: the ORM session costs ~0.5 ms, a sixth of a one-series query.
         query = select(table).where(table.c.owner == owner, table.c.name == name)
@@ -111,10 +118,11 @@ class DatasetCatalog:
             )
         return _to_dataset(row)
 
-    def get_or_create(self, name: str, kind: str, owner: str = LOCAL_OWNER) -> tuple[Dataset, bool]:
+    def get_or_create(self, name: str, kind: str, owner: str | None = None) -> tuple[Dataset, bool]:
         """The dataset called ``name`` (created empty if it does not exist yet), and whether
         this call created it."""
         validate_name(name)
+        owner = owner or self.owner
         try:
             return self.get(name, owner), False
         except NotFoundError:
@@ -143,8 +151,9 @@ class DatasetCatalog:
             raise StorageError(f"cannot create dataset: {type(exc).__name__}") from exc
         return _to_dataset(row), True
 
-    def list(self, owner: str = LOCAL_OWNER) -> list[Dataset]:
+    def list(self, owner: str | None = None) -> list[Dataset]:
         """All datasets of ``owner``, by name."""
+        owner = owner or self.owner
         with self._session() as session:
             rows = session.scalars(
                 select(DatasetRow).where(DatasetRow.owner == owner).order_by(DatasetRow.name)

@@ -16,6 +16,7 @@ from variosync import __version__
 from variosync.cli import manage, quality
 from variosync.cli.context import echo_err, echo_json, open_service, reports_errors
 from variosync.cli.render import echo_frame, print_frame, print_ingest
+from variosync.cli.serve import serve
 from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
@@ -285,6 +286,7 @@ def export(
 
 manage.register(cli)
 quality.register(cli)
+cli.add_command(serve)
 
 
 def main() -> None:

@@ -33,7 +33,7 @@ from variosync.store.commits import (
     version_info,
 )
 from variosync.store.locking import file_lock
-from variosync.store.objects import delete_tree
+from variosync.store.objects import check_reachable, delete_tree
 from variosync.store.schema import conform_batch, plan_casts, widened_fields
 from variosync.store.writing import TARGET_FILE_BYTES, lost_race, overwrite, writer_properties
 
@@ -112,6 +112,10 @@ class DeltaStore:
             raise StorageError(
                 f"cannot reach the store at {self.root}: {one_line(exc)}", hint=_STORE_HINT
             ) from exc
+
+    def check_reachable(self) -> None:
+        """Raise a StorageError saying why the store cannot be used (readiness checks)."""
+        check_reachable(self.root, self._options or {})
 
     def exists(self, table_id: str) -> bool:
         """Whether the table has at least one commit."""

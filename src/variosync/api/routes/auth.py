@@ -1,0 +1,54 @@
+"""Built-in accounts: register, sign in (a session token), sign out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from variosync.api.deps import ClientIP, CurrentPrincipal, ServicesDep
+from variosync.api.schemas import Credentials, UserOut
+from variosync.errors import ForbiddenError
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class Session(BaseModel):
+    """A new login session: send ``token`` as ``Authorization: Bearer <token>``."""
+
+    token: str
+    token_type: str = "bearer"  # noqa: S105 - the scheme's name, not a secret
+    expires_at: datetime
+    user: UserOut
+
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, summary="Create an account")
+async def register(body: Credentials, shared: ServicesDep, ip: ClientIP) -> UserOut:
+    """A new built-in account (when the server allows open sign-up)."""
+    if not shared.settings.open_signup:
+        raise ForbiddenError(
+            "this server does not allow sign-up", hint="ask an administrator for an account"
+        )
+    # argon2 hashing takes tens of milliseconds: never on the event loop
+    register = shared.accounts.register
+    user = await run_in_threadpool(register, body.email, body.password, client_ip=ip)
+    return UserOut.of(user)
+
+
+@router.post("/login", summary="Sign in; returns a session token")
+async def login(body: Credentials, shared: ServicesDep, ip: ClientIP) -> Session:
+    """Check the password and open a session."""
+    user, token = await run_in_threadpool(shared.accounts.login, body.email, body.password, ip)
+    found = shared.accounts.credentials.resolve(token)
+    assert found is not None and found[0].expires_at is not None
+    return Session(token=token, expires_at=found[0].expires_at, user=UserOut.of(user))
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
+def logout(principal: CurrentPrincipal, shared: ServicesDep, ip: ClientIP) -> None:
+    """End the session whose token signed this request (an API key stays valid: revoke it)."""
+    if principal.credential_id is not None and principal.method == "session":
+        shared.accounts.credentials.revoke(principal.user.id, principal.credential_id)
+        shared.accounts.audit.record("logout", user_id=principal.user.id, client_ip=ip)
