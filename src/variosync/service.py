@@ -22,7 +22,7 @@ from variosync.catalog import (
     upgrade,
 )
 from variosync.catalog.datasets import LOCAL_OWNER, validate_name
-from variosync.errors import NotFoundError, UsageError
+from variosync.errors import ConflictError, NotFoundError, UsageError
 from variosync.export import resolve_format, write_batches
 from variosync.formats.base import ReadOptions
 from variosync.ingest import IngestReport, stage_files
@@ -203,6 +203,13 @@ class Variosync:
         return kind
 
     # -- catalog --------------------------------------------------------------------------------
+
+    def create(self, name: str, kind: Kind = Kind.GENERIC) -> Dataset:
+        """A new, empty dataset; ConflictError if the name is taken."""
+        record, created = self.catalog.get_or_create(name, kind.value)
+        if not created:
+            raise ConflictError(f"a dataset named {name!r} already exists", hint="pick another name")
+        return record
 
     def datasets(self) -> list[Dataset]:
         """All datasets."""

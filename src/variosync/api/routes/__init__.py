@@ -2,8 +2,15 @@
 
 from fastapi import APIRouter
 
-from variosync.api.routes import auth
+from variosync.api.routes import account, admin, auth, data, datasets, upload
 
-ROUTERS: tuple[APIRouter, ...] = (auth.router,)
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    account.router,
+    datasets.router,
+    upload.router,
+    data.router,
+    admin.router,
+)
 
 __all__ = ["ROUTERS"]
