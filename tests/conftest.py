@@ -16,6 +16,17 @@ DEFAULT_PG = "postgresql://root@127.0.0.1:5432/test"
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for this test session (dropped afterwards)."""
+    yield from _database()
+
+
+@pytest.fixture
+def fresh_postgres_url() -> Iterator[str]:
+    """A PostgreSQL database of this test's own (for tests that leave a migrated schema or
+    run a server process against it)."""
+    yield from _database()
+
+
+def _database() -> Iterator[str]:
     psycopg = pytest.importorskip("psycopg")
     base = os.environ.get("VARIOSYNC_TEST_DATABASE_URL", DEFAULT_PG)
     name = f"variosync_test_{uuid.uuid4().hex[:12]}"

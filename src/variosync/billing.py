@@ -4,7 +4,8 @@ the compute time they measured.
 A reservation is a conditional debit (the ledger refuses one the balance cannot cover, so 402
 happens before any work and concurrent requests can never overdraw); settling refunds what
 was reserved and not used, or takes the overrun from whatever balance is left. Every entry
-carries an idempotency key derived from the request's, so a retried request is charged once.
+carries an idempotency key derived from the request's, so a retried request is charged once;
+a run that failed is refunded in full and marked, so that its retry is charged again.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from variosync.catalog.audit import AuditLog
-from variosync.catalog.ledger import MS_PER_HOUR, EntryKind, Ledger
+from variosync.catalog.ledger import MS_PER_HOUR, DebitResult, EntryKind, Ledger
 from variosync.catalog.users import User
-from variosync.errors import PaymentRequiredError
+from variosync.errors import ConflictError, PaymentRequiredError
 
 HOUR_PACKAGES = (5, 10, 20, 50)
 """Hour packages offered for purchase (no payment provider is connected yet)."""
@@ -28,11 +29,22 @@ rows per second on 2 cores; estimates round up so a reservation usually covers t
 QUERY_ROWS_PER_S = 20_000_000
 EXPORT_ROWS_PER_S = 5_000_000
 MIN_CHARGE_MS = 1
+MAX_ATTEMPTS = 20
+"""Failed runs one idempotency key may be retried after (each retry is charged again)."""
+REFUND, EXTRA, FAILED = "#refund", "#extra", "#failed"
+"""Suffixes of the keys of a run's refund, overrun and (refunded) failure. An Idempotency-Key
+cannot contain ``#``, so no request's key can be mistaken for one of these and replay as
+already charged; a failure's key tells a retry that it must pay."""
 
 
 def hours(ms: int) -> float:
     """Milliseconds of compute as hours (rounded to the millisecond's precision)."""
     return round(ms / MS_PER_HOUR, 9)
+
+
+def describe(ms: int) -> str:
+    """Milliseconds as hours for people: ``0.000028 h`` (a tenth of a second), ``2.5 h``."""
+    return f"{ms / MS_PER_HOUR:.6f}".rstrip("0").rstrip(".") + " h"
 
 
 def estimate_ingest(size_bytes: int) -> int:
@@ -79,11 +91,11 @@ class Meter:
         if not self.enforce:
             yield Usage(key, 0, False)
             return
-        reserved = self.ledger.debit(user.id, estimate_ms, key, operation=operation, target=target)
+        key, reserved = self._reserve(user, estimate_ms, key, operation, target)
         if not reserved.charged and not reserved.replayed:
             raise PaymentRequiredError(
-                f"{operation} needs about {hours(estimate_ms):.4f} h of compute; "
-                f"the balance is {hours(reserved.balance_ms):.4f} h",
+                f"{operation} needs about {describe(estimate_ms)} of compute; "
+                f"the balance is {describe(reserved.balance_ms)}",
                 balance_hours=hours(reserved.balance_ms),
                 cost_hours=hours(estimate_ms),
                 hint="ask an administrator for hours (packages: "
@@ -95,7 +107,7 @@ class Meter:
             yield usage
         except BaseException:
             if usage.charged:
-                self._refund(user, usage, usage.reserved_ms, operation, target)
+                self._refund(user, usage, usage.reserved_ms, operation, target, FAILED)
             raise
         used = max(MIN_CHARGE_MS, round((time.perf_counter() - usage.started) * 1000))
         if not usage.charged:  # a retry of a request that was already charged
@@ -107,7 +119,7 @@ class Meter:
             extra = self.ledger.debit(
                 user.id,
                 used - usage.reserved_ms,
-                key + ":extra",
+                key + EXTRA,
                 operation=operation,
                 target=target,
                 partial=True,
@@ -123,7 +135,31 @@ class Meter:
             detail={"operation": operation, "ms": usage.cost_ms, "key": key},
         )
 
-    def _refund(self, user: User, usage: Usage, amount: int, operation: str, target: str) -> None:
+    def _reserve(
+        self, user: User, estimate_ms: int, key: str, operation: str, target: str
+    ) -> tuple[str, DebitResult]:
+        """Debit the estimate under ``key``; when a run under that key failed (and was refunded),
+        under the next attempt's key instead: only a run that succeeded makes retries free."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            attempt_key = key if attempt == 1 else f"{key}#{attempt}"
+            result = self.ledger.debit(
+                user.id, estimate_ms, attempt_key, operation=operation, target=target
+            )
+            if not result.replayed or self.ledger.by_key(user.id, attempt_key + FAILED) is None:
+                return attempt_key, result
+        raise ConflictError(
+            f"{MAX_ATTEMPTS} runs under this Idempotency-Key failed", hint="send a new key"
+        )
+
+    def _refund(
+        self,
+        user: User,
+        usage: Usage,
+        amount: int,
+        operation: str,
+        target: str,
+        suffix: str = REFUND,
+    ) -> None:
         if amount > 0:
             self.ledger.credit(
                 user.id,
@@ -131,5 +167,5 @@ class Meter:
                 EntryKind.REFUND,
                 operation=operation,
                 target=target,
-                idempotency_key=usage.key + ":refund",
+                idempotency_key=usage.key + suffix,
             )

@@ -208,7 +208,7 @@ class Variosync:
         """A new, empty dataset; ConflictError if the name is taken."""
         record, created = self.catalog.get_or_create(name, kind.value)
         if not created:
-            raise ConflictError(f"a dataset named {name!r} already exists", hint="pick another name")
+            raise ConflictError(f"dataset {name!r} already exists", hint="pick another name")
         return record
 
     def datasets(self) -> list[Dataset]:

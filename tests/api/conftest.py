@@ -97,8 +97,6 @@ def admin(client: TestClient) -> Account:
     return make_admin(client)
 
 
-
-
 def assert_error(response: object, status: int, code: str) -> dict[str, object]:
     """The response is the one error shape with this status and code; returns its body."""
     body = response.json()  # type: ignore[attr-defined]

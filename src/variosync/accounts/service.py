@@ -5,6 +5,7 @@ Every state change is written to the audit log here, so no front end can forget 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -147,25 +148,34 @@ class Accounts:
         """The local account of a Supabase user, created on its first request."""
         user = self.users.by_supabase_sub(identity.sub)
         if user is None:
-            email = identity.email or f"{identity.sub}@supabase.invalid"
-            try:
-                user = self.users.create(email, None, Role.USER, supabase_sub=identity.sub)
-            except ConflictError:
-                # a concurrent first request created it, or the email has a built-in account
-                user = self.users.by_supabase_sub(identity.sub)
-                if user is None:
-                    raise ConflictError(
-                        f"{email!r} already has a built-in account",
-                        hint="sign in with its password instead",
-                    ) from None
-            else:
-                self.audit.record(
-                    "register", user_id=user.id, target="supabase", client_ip=client_ip
-                )
-                self._welcome(user, client_ip)
+            user = self._create_supabase_user(identity, client_ip)
         if user.disabled:
             raise ForbiddenError("this account is disabled", hint="ask an administrator")
         return Principal(user, "supabase")
+
+    def _create_supabase_user(self, identity: SupabaseIdentity, client_ip: str | None) -> User:
+        # The token's email may already name a built-in account: that account is never taken
+        # over (it would let whoever controls the Supabase project sign in as it); the new user
+        # gets a placeholder address instead.
+        placeholder = f"{identity.sub}@supabase.invalid"
+        candidates = [placeholder]
+        if identity.email:
+            with contextlib.suppress(UsageError):
+                candidates.insert(0, check_email(identity.email))
+        for email in candidates:
+            try:
+                user = self.users.create(email, None, Role.USER, supabase_sub=identity.sub)
+            except ConflictError:
+                found = self.users.by_supabase_sub(identity.sub)
+                if found is not None:  # a concurrent first request created it
+                    return found
+                continue
+            self.audit.record("register", user_id=user.id, target="supabase", client_ip=client_ip)
+            self._welcome(user, client_ip)
+            return user
+        raise ConflictError(
+            "cannot create a local account for this Supabase user", hint="ask an administrator"
+        )
 
     # -- API keys -------------------------------------------------------------------------------
 
@@ -186,16 +196,40 @@ class Accounts:
 
     def revoke_key(self, user: User, key_id: str, client_ip: str | None = None) -> Credential:
         """Revoke one of the user's keys; another user's key is not found."""
-        key = self.credentials.revoke(user.id, key_id)
+        key = self.credentials.revoke(user.id, key_id, CredentialKind.API_KEY)
         self.audit.record("key_revoked", user_id=user.id, target=key.prefix, client_ip=client_ip)
         return key
 
     # -- administration -------------------------------------------------------------------------
 
+    def create_user(
+        self,
+        admin: User | None,
+        email: str,
+        password: str,
+        role: Role = Role.USER,
+        client_ip: str | None = None,
+    ) -> User:
+        """An account made by an admin (or an operator: ``admin`` None), whatever sign-up allows."""
+        user = self.users.create(check_email(email), hash_password(password), role)
+        self.audit.record(
+            "user_created",
+            user_id=None if admin is None else admin.id,
+            target=user.id,
+            client_ip=client_ip,
+            detail={"email": user.email, "role": role.value},
+        )
+        self._welcome(user, client_ip)
+        return user
+
     def set_disabled(
         self, admin: User | None, user_id: str, disabled: bool, client_ip: str | None = None
     ) -> User:
         """Disable an account (its sessions end; its keys stop working) or enable it again."""
+        if disabled and admin is not None and admin.id == user_id:
+            raise UsageError(
+                "you cannot disable your own account", hint="ask another admin, or an operator"
+            )
         user = self.users.set_disabled(user_id, disabled)
         if disabled:
             self.credentials.revoke_all(user.id, CredentialKind.SESSION)
@@ -215,17 +249,22 @@ class Accounts:
         client_ip: str | None = None,
         idempotency_key: str | None = None,
     ) -> Entry:
-        """Add hours to an account (admins and operators only; users cannot)."""
+        """Add hours to an account (admins and operators only; users cannot). A repeated
+        ``idempotency_key`` returns the first grant and adds nothing."""
         if amount_ms <= 0:
             raise UsageError("a grant is a positive number of hours")
         user = self.users.get(user_id)
+        # Its own namespace: a grant's key must never collide with the user's metered requests.
+        key = None if idempotency_key is None else f"grant:{idempotency_key}"
+        if key is not None and (earlier := self.ledger.by_key(user.id, key)) is not None:
+            return earlier
         entry = self.ledger.credit(
             user.id,
             amount_ms,
             EntryKind.GRANT,
             actor_id=None if admin is None else admin.id,
             operation="grant",
-            idempotency_key=idempotency_key,
+            idempotency_key=key,
         )
         self.audit.record(
             "grant",

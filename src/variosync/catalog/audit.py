@@ -32,6 +32,17 @@ def _event(row: Row[Any]) -> AuditEvent:
     return AuditEvent(row.id, at, row.user_id, row.action, row.target, row.client_ip, row.detail)
 
 
+def _as_utc(moment: datetime) -> datetime:
+    """A filter bound in UTC (naive times are UTC); one beyond the calendar's ends is clamped."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.min if moment.year == datetime.min.year else datetime.max
+        return edge.replace(tzinfo=UTC)
+
+
 class AuditLog:
     """The audit log of one catalog database."""
 
@@ -79,10 +90,11 @@ class AuditLog:
             query = query.where(table.c.user_id == user_id)
         if action is not None:
             query = query.where(table.c.action == action)
+        # SQLite stores the UTC wall time without an offset: compare in UTC there too.
         if since is not None:
-            query = query.where(table.c.at >= since)
+            query = query.where(table.c.at >= _as_utc(since))
         if until is not None:
-            query = query.where(table.c.at < until)
+            query = query.where(table.c.at < _as_utc(until))
         query = query.order_by(table.c.id.desc()).limit(limit).offset(offset)
         with self._engine.connect() as connection:
             return [_event(row) for row in connection.execute(query)]

@@ -154,19 +154,25 @@ class CredentialCatalog:
         with self._engine.connect() as connection:
             return [_credential(row) for row in connection.execute(query)]
 
-    def revoke(self, user_id: str, credential_id: str) -> Credential:
-        """Revoke one of the user's credentials; another user's answers NotFoundError."""
+    def revoke(
+        self, user_id: str, credential_id: str, kind: CredentialKind | None = None
+    ) -> Credential:
+        """Revoke one of the user's credentials (of ``kind``, when given); another user's, or
+        one of another kind, answers NotFoundError."""
         table = CredentialRow.__table__
         now = datetime.now(UTC)
+        query = (
+            update(CredentialRow)
+            .where(table.c.id == credential_id, table.c.user_id == user_id)
+            .where(table.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        if kind is not None:
+            query = query.where(table.c.kind == kind.value)
         with self._engine.begin() as connection:
-            connection.execute(
-                update(CredentialRow)
-                .where(table.c.id == credential_id, table.c.user_id == user_id)
-                .where(table.c.revoked_at.is_(None))
-                .values(revoked_at=now)
-            )
+            connection.execute(query)
         found = self._by_id(credential_id)
-        if found is None or found.user_id != user_id:
+        if found is None or found.user_id != user_id or kind not in (None, found.kind):
             raise NotFoundError("no such API key", hint="list your keys to find its id")
         return found
 

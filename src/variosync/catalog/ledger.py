@@ -101,6 +101,16 @@ class Ledger:
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read the balance: {type(exc).__name__}") from exc
 
+    def balances(self) -> dict[str, int]:
+        """Every user's balance in milliseconds, by user id (users without entries are absent)."""
+        table = LedgerRow.__table__
+        query = select(table.c.user_id, func.sum(table.c.amount_ms)).group_by(table.c.user_id)
+        try:
+            with self._engine.connect() as connection:
+                return {user_id: int(total) for user_id, total in connection.execute(query)}
+        except SQLAlchemyError as exc:
+            raise StorageError(f"cannot read the balances: {type(exc).__name__}") from exc
+
     def entries(self, user_id: str, limit: int = 100, offset: int = 0) -> list[Entry]:
         """The user's entries, newest first."""
         table = LedgerRow.__table__

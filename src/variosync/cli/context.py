@@ -1,4 +1,5 @@
-"""What every command shares: settings from the environment and --home, and error output."""
+"""What every command shares: settings from the environment and --home, the service commands run
+on (the local facade, or a server the home is signed in to), and error output."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 
-from variosync.errors import VarioSyncError
+from variosync.errors import UsageError, VarioSyncError
 from variosync.service import Variosync
 from variosync.settings import Settings
+
+if TYPE_CHECKING:
+    from variosync.cli.credentials import Credentials
+    from variosync.cli.remote import RemoteService
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,15 +30,51 @@ def load_settings(ctx: click.Context) -> Settings:
     return Settings(home=home) if home else Settings()
 
 
-def open_service(ctx: click.Context) -> Variosync:
-    """The facade for this invocation, built once from settings and ``--home``."""
+def works_locally(ctx: click.Context) -> bool:
+    """Whether ``--local`` (or ``VARIOSYNC_LOCAL=1``) keeps this invocation off any server."""
+    return bool(ctx.find_root().params.get("local"))
+
+
+def remote_credentials(ctx: click.Context) -> Credentials | None:
+    """The server this invocation's commands go to (None: they run locally)."""
+    if works_locally(ctx):
+        return None
+    from variosync.cli.credentials import load_credentials
+
+    return load_credentials(load_settings(ctx).home)
+
+
+def open_service(ctx: click.Context) -> Variosync | RemoteService:
+    """What the commands run on, built once per invocation: the client of the server the home
+    is signed in to (``variosync login``), else the local facade."""
     root = ctx.find_root()
-    service = root.meta.get("service")
-    if isinstance(service, Variosync):
+    found = root.meta.get("service")
+    if found is not None:
+        service: Variosync | RemoteService = found
         return service
-    service = Variosync(load_settings(ctx))
+    credentials = remote_credentials(ctx)
+    if credentials is not None:
+        from variosync.cli.remote import RemoteService
+
+        service = RemoteService(credentials)
+    else:
+        service = Variosync(load_settings(ctx))
     root.meta["service"] = service
     root.call_on_close(service.close)
+    return service
+
+
+def open_local(ctx: click.Context, command: str) -> Variosync:
+    """The local facade, for a command that has no server route: refused (with a way out) while
+    the home is signed in to a server, where the user's datasets live."""
+    credentials = remote_credentials(ctx)
+    if credentials is not None:
+        raise UsageError(
+            f"{command} works on local datasets only; commands go to {credentials.url}",
+            hint=f"add --local to run it in this home: variosync --local {command} …",
+        )
+    service = open_service(ctx)
+    assert isinstance(service, Variosync)
     return service
 
 

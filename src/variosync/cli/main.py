@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -13,10 +13,11 @@ import click
 import polars as pl
 
 from variosync import __version__
-from variosync.cli import manage, quality
+from variosync.cli import login, manage, quality
 from variosync.cli.context import echo_err, echo_json, open_service, reports_errors
 from variosync.cli.render import echo_frame, print_frame, print_ingest
 from variosync.cli.serve import serve
+from variosync.cli.users import users
 from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
@@ -32,9 +33,17 @@ QUERY_FORMATS = ("table", "csv", "json", "jsonl", "parquet")
     envvar="VARIOSYNC_HOME",
     help="Folder of the embedded catalog and store (default: ~/.variosync).",
 )
+@click.option(
+    "--local",
+    is_flag=True,
+    envvar="VARIOSYNC_LOCAL",
+    help="Work in the home folder even when it is signed in to a server (variosync login).",
+)
 @click.version_option(__version__, prog_name="variosync")
-def cli(home: Path | None) -> None:
+def cli(home: Path | None, local: bool) -> None:
     """VarioSync: ingest any time-series file, store it as Delta Lake, query and export it.
+
+    After `variosync login URL` the data commands run on that server; --local keeps them here.
 
     Example: variosync ingest prices.csv --dataset prices
     """
@@ -208,12 +217,12 @@ def query(
     spec, as_of = selection.query, selection.as_of
     if output is not None:
         file_fmt = None if fmt == "table" else fmt
-        rows = service.export(name, output, file_fmt, None, spec, as_of)
-        echo_err(f"wrote {rows} rows to {output}")
+        wrote(service.export(name, output, file_fmt, None, spec, as_of), output)
         return
-    frame = service.query_lazy(name, spec, as_of)
     if fmt == "table":
-        _print_head(frame, spec.limit or TABLE_ROWS)
+        # one row more than shown tells whether to say so (a server sends no more than that)
+        shown = spec if spec.limit is not None else replace(spec, limit=TABLE_ROWS + 1)
+        _print_head(service.query_lazy(name, shown, as_of), spec.limit or TABLE_ROWS)
         return
     if fmt == "parquet" and sys.stdout.isatty():
         raise UsageError("parquet is binary", hint="use --output FILE.parquet or a pipe")
@@ -280,13 +289,22 @@ def export(
     Example: variosync export prices prices.csv.gz
     """
     service = open_service(ctx)
-    rows = service.export(name, output, fmt, compression, selection.query, selection.as_of)
-    echo_err(f"wrote {rows} rows to {output}")
+    wrote(service.export(name, output, fmt, compression, selection.query, selection.as_of), output)
+
+
+def wrote(rows: int | None, output: Path) -> None:
+    """Say what an export wrote (a server's download may not tell its rows)."""
+    if rows is None:
+        echo_err(f"wrote {output} ({output.stat().st_size} bytes)")
+    else:
+        echo_err(f"wrote {rows} rows to {output}")
 
 
 manage.register(cli)
 quality.register(cli)
+login.register(cli)
 cli.add_command(serve)
+cli.add_command(users)
 
 
 def main() -> None:

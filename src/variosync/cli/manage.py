@@ -15,6 +15,7 @@ from variosync.cli.context import (
     echo_json,
     json_option,
     load_settings,
+    open_local,
     open_service,
     reports_errors,
 )
@@ -90,7 +91,10 @@ def delete(ctx: click.Context, name: str, yes: bool) -> None:
     Example: variosync delete old-prices --yes
     """
     service = open_service(ctx)
-    service.catalog.get(name)
+    if isinstance(service, Variosync):
+        service.catalog.get(name)
+    else:
+        service.info(name)  # the same NotFoundError, from the server
     if not yes:
         click.confirm(f"Delete dataset {name!r} and all its versions?", abort=True, err=True)
     service.delete(name)
@@ -136,11 +140,11 @@ def restore(ctx: click.Context, name: str, version: int) -> None:
 @click.pass_context
 @reports_errors
 def optimize(ctx: click.Context, name: str) -> None:
-    """Compact small files and checkpoint the transaction log.
+    """Compact small files and checkpoint the transaction log (local datasets only).
 
     Example: variosync optimize prices
     """
-    metrics = open_service(ctx).optimize(name)
+    metrics = open_local(ctx, "optimize").optimize(name)
     echo_err(
         f"{name}: {metrics.get('numFilesRemoved', 0)} files compacted into "
         f"{metrics.get('numFilesAdded', 0)}; version {metrics['version']}"

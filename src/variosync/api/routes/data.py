@@ -1,5 +1,152 @@
-"""(being written)"""
+"""Reading a dataset: the CLI's query (streamed as json, jsonl, csv, parquet or Arrow),
+aggregates, and exports as file downloads. Large queries and every export are metered.
 
-from fastapi import APIRouter
+The routes are plain functions: FastAPI runs them in its thread pool, where they validate the
+query, reserve the estimated cost and wait for the first chunk before the headers go out.
+"""
 
-router = APIRouter()
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi import Query as QueryParam
+from pydantic import AfterValidator
+from starlette.responses import StreamingResponse
+
+from variosync.api.deps import ClientIP, CurrentUser, IdempotencyKey, ServiceDep, ServicesDep
+from variosync.api.params import DatasetName, SelectionDep
+from variosync.api.responses import (
+    COMPRESSED_MEDIA_TYPES,
+    QueryFormat,
+    negotiate,
+    streamed,
+    write_query,
+)
+from variosync.api.views import frame_rows
+from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows
+from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
+
+router = APIRouter(prefix="/datasets/{name}", tags=["data"])
+
+_STREAMS: dict[int | str, dict[str, Any]] = {
+    200: {"content": {fmt.media_type: {} for fmt in QueryFormat}}
+}
+
+
+def _format_name(value: str) -> str:
+    if value not in EXPORT_FORMATS:
+        raise ValueError(f"choose one of: {', '.join(EXPORT_FORMATS)}")
+    return value
+
+
+def _compression(value: str | None) -> str | None:
+    if value is not None and value != "none" and value not in COMPRESSIONS:
+        raise ValueError(f"choose one of: {', '.join(COMPRESSIONS)}, none")
+    return None if value == "none" else value
+
+
+ExportFormatParam = Annotated[
+    str,
+    AfterValidator(_format_name),
+    QueryParam(
+        alias="format",
+        description="File format: " + ", ".join(EXPORT_FORMATS),
+        json_schema_extra={"enum": list(EXPORT_FORMATS)},
+    ),
+]
+CompressionParam = Annotated[
+    str | None,
+    AfterValidator(_compression),
+    QueryParam(
+        description="Compress the file: " + ", ".join(COMPRESSIONS) + " (default: none)",
+        json_schema_extra={"enum": [*COMPRESSIONS, "none"]},
+    ),
+]
+
+
+@router.get(
+    "/query",
+    summary="Query points (streamed); metered above VARIOSYNC_METERED_QUERY_ROWS",
+    response_class=StreamingResponse,
+    responses=_STREAMS,
+)
+def query(
+    name: DatasetName,
+    selection: SelectionDep,
+    request: Request,
+    service: ServiceDep,
+    shared: ServicesDep,
+    user: CurrentUser,
+    ip: ClientIP,
+    key: IdempotencyKey,
+    fmt: Annotated[
+        QueryFormat | None,
+        QueryParam(alias="format", description="Response format (default: by Accept, else json)"),
+    ] = None,
+) -> StreamingResponse:
+    """Filter by series and time, pick fields, resample with aggregates, fill, latest points,
+    limit — ``variosync query``. Rows come sorted by series and time; JSON is an array of row
+    objects with ISO 8601 times (UTC, or the zone of ``tz`` / the dataset)."""
+    chosen = negotiate(fmt, request.headers.get("accept"))
+    record = service.catalog.get(name)
+    spec, as_of = selection.query, selection.as_of
+    batches = service.stream(name, spec, as_of)  # a bad field or zone fails here
+    guard: AbstractContextManager[object] | None = None
+    if record.row_count > shared.settings.metered_query_rows:
+        estimate = estimate_rows(record.row_count, QUERY_ROWS_PER_S)
+        guard = shared.meter.metered(user, "query", name, estimate, key, ip)
+    return streamed(
+        lambda sink: write_query(batches, sink, chosen),
+        chosen.media_type,
+        guard=guard,
+    )
+
+
+@router.get("/aggregates", summary="Points and distinct series per time bucket")
+def aggregates(
+    name: DatasetName,
+    service: ServiceDep,
+    every: Annotated[str, QueryParam(description="Bucket width: 15m, 1h, 1d…")] = "1h",
+    as_of: Annotated[int | None, QueryParam(ge=0, description="Read an old version")] = None,
+) -> list[dict[str, Any]]:
+    """One row per bucket: its start (``ts``), ``points`` and ``series``."""
+    return frame_rows(service.aggregates(name, every, as_of))
+
+
+@router.get(
+    "/export",
+    summary="Download the dataset (or a query of it) as a file; metered",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def export(
+    name: DatasetName,
+    selection: SelectionDep,
+    service: ServiceDep,
+    shared: ServicesDep,
+    user: CurrentUser,
+    ip: ClientIP,
+    key: IdempotencyKey,
+    fmt: ExportFormatParam = "csv",
+    compression: CompressionParam = None,
+) -> StreamingResponse:
+    """``variosync export``: the file ``<dataset>.<ext>`` in any export format, compressed or
+    not, streamed as it is written."""
+    record = service.catalog.get(name)
+    batches = service.stream(name, selection.query, selection.as_of)
+    chosen = EXPORT_FORMATS[fmt]
+    filename = name + chosen.extensions[0] + (f".{compression}" if compression else "")
+    estimate = estimate_rows(record.row_count, EXPORT_ROWS_PER_S)
+    response = streamed(
+        lambda sink: write_stream(batches, sink, fmt, compression, name=name),
+        COMPRESSED_MEDIA_TYPES[compression] if compression else chosen.media_type,
+        guard=shared.meter.metered(user, "export", name, estimate, key, ip),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+    detail = {"format": fmt, "compression": compression, "as_of": selection.as_of}
+    shared.accounts.audit.record(
+        "export", user_id=user.id, target=name, client_ip=ip, detail=detail
+    )
+    return response

@@ -1,0 +1,207 @@
+"""The meter: reserve the estimate, run, settle on the measured time; refuse (402) what the
+balance cannot cover; refund failures; charge a retried request once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from variosync.api.deps import idempotency_key
+from variosync.billing import (
+    HOUR_PACKAGES,
+    Meter,
+    Usage,
+    describe,
+    estimate_ingest,
+    estimate_rows,
+    hours,
+)
+from variosync.catalog import make_engine, upgrade
+from variosync.catalog.audit import AuditLog
+from variosync.catalog.ledger import MS_PER_HOUR, Ledger
+from variosync.catalog.users import User, UserCatalog
+from variosync.errors import ConflictError, PaymentRequiredError, UsageError
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = make_engine(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def ledger(engine: Engine) -> Ledger:
+    return Ledger(engine)
+
+
+@pytest.fixture
+def audit(engine: Engine) -> AuditLog:
+    return AuditLog(engine)
+
+
+@pytest.fixture
+def meter(ledger: Ledger, audit: AuditLog) -> Meter:
+    return Meter(ledger, audit, enforce=True)
+
+
+@pytest.fixture
+def user(engine: Engine, ledger: Ledger) -> User:
+    found = UserCatalog(engine).create("ada@example.com", None)
+    ledger.credit(found.id, 10_000)
+    return found
+
+
+def _elapse(usage: Usage, ms: int) -> None:
+    """Make the run look ``ms`` long (settling measures from ``usage.started``)."""
+    usage.started = time.perf_counter() - ms / 1000
+
+
+def test_a_run_shorter_than_its_estimate_is_refunded_the_rest(
+    meter: Meter, ledger: Ledger, audit: AuditLog, user: User
+) -> None:
+    with meter.metered(user, "upload", "prices", 1000, "req:a", client_ip="10.1.2.3") as usage:
+        assert usage.charged and usage.reserved_ms == 1000
+        assert ledger.balance_ms(user.id) == 9000  # reserved before the block runs
+        _elapse(usage, 200)
+    assert 200 <= usage.cost_ms < 400
+    assert ledger.balance_ms(user.id) == 10_000 - usage.cost_ms
+    assert [e.kind for e in ledger.entries(user.id)] == ["refund", "debit", "grant"]
+    (event,) = audit.list(action="debit")
+    assert (event.user_id, event.target, event.client_ip) == (user.id, "prices", "10.1.2.3")
+    assert event.detail == {"operation": "upload", "ms": usage.cost_ms, "key": "req:a"}
+
+
+def test_an_overrun_is_taken_from_what_is_left(meter: Meter, ledger: Ledger, user: User) -> None:
+    with meter.metered(user, "export", "prices", 100, "req:b") as usage:
+        _elapse(usage, 600)
+    assert 600 <= usage.cost_ms < 800
+    assert ledger.balance_ms(user.id) == 10_000 - usage.cost_ms
+
+
+def test_an_overrun_never_takes_the_balance_below_zero(
+    meter: Meter, ledger: Ledger, user: User
+) -> None:
+    with meter.metered(user, "export", "prices", 9_900, "req:c") as usage:
+        _elapse(usage, 60_000)
+    assert ledger.balance_ms(user.id) == 0
+    assert usage.cost_ms == 10_000
+
+
+def test_a_run_the_balance_cannot_cover_is_refused_before_it_starts(
+    meter: Meter, ledger: Ledger, audit: AuditLog, user: User
+) -> None:
+    ran = False
+    with (
+        pytest.raises(PaymentRequiredError) as caught,
+        meter.metered(user, "upload", "big", 3 * MS_PER_HOUR, "req:d"),
+    ):
+        ran = True
+    assert not ran
+    assert caught.value.balance_hours == hours(10_000)
+    assert caught.value.cost_hours == 3.0
+    assert caught.value.http_status == 402 and caught.value.code == "insufficient_hours"
+    assert caught.value.message == "upload needs about 3 h of compute; the balance is 0.002778 h"
+    assert caught.value.hint
+    assert all(str(h) in caught.value.hint for h in HOUR_PACKAGES)
+    assert ledger.balance_ms(user.id) == 10_000 and len(ledger.entries(user.id)) == 1
+    assert audit.list(action="debit") == []
+
+
+def test_a_failed_run_is_refunded_in_full(
+    meter: Meter, ledger: Ledger, audit: AuditLog, user: User
+) -> None:
+    with pytest.raises(RuntimeError, match="boom"), meter.metered(user, "upload", "x", 500, "k"):
+        raise RuntimeError("boom")
+    assert ledger.balance_ms(user.id) == 10_000
+    assert audit.list(action="debit") == []
+
+
+def test_a_retried_request_is_charged_once(meter: Meter, ledger: Ledger, user: User) -> None:
+    with meter.metered(user, "upload", "x", 500, "req:e") as first:
+        _elapse(first, 300)
+    with meter.metered(user, "upload", "x", 500, "req:e") as retry:
+        assert not retry.charged and retry.reserved_ms == 0
+        _elapse(retry, 300)
+    assert retry.cost_ms == 0
+    assert ledger.balance_ms(user.id) == 10_000 - first.cost_ms
+
+
+def test_a_retry_after_a_failed_run_is_charged(meter: Meter, ledger: Ledger, user: User) -> None:
+    """The failed run was refunded: its retry must pay, or failing first would make runs free."""
+    for _ in range(2):
+        with pytest.raises(ValueError), meter.metered(user, "upload", "x", 500, "req:f"):
+            raise ValueError("bad file")
+    with meter.metered(user, "upload", "x", 500, "req:f") as fixed:
+        assert fixed.charged and fixed.key == "req:f#3"
+        _elapse(fixed, 100)
+    with meter.metered(user, "upload", "x", 500, "req:f") as again:
+        assert not again.charged  # the run that succeeded made its retries free
+    assert ledger.balance_ms(user.id) == 10_000 - fixed.cost_ms
+
+
+def test_a_key_that_keeps_failing_is_refused(
+    meter: Meter, monkeypatch: pytest.MonkeyPatch, user: User
+) -> None:
+    monkeypatch.setattr("variosync.billing.MAX_ATTEMPTS", 2)
+    for _ in range(2):
+        with pytest.raises(ValueError), meter.metered(user, "upload", "x", 5, "req:g"):
+            raise ValueError
+    with (
+        pytest.raises(ConflictError, match="Idempotency-Key"),
+        meter.metered(user, "upload", "x", 5, "req:g"),
+    ):
+        pass
+
+
+def test_without_enforcement_nothing_is_written(
+    ledger: Ledger, audit: AuditLog, engine: Engine
+) -> None:
+    broke = UserCatalog(engine).create("free@example.com", None)
+    free = Meter(ledger, audit, enforce=False)
+    with free.metered(broke, "upload", "x", 10 * MS_PER_HOUR, "req:h") as usage:
+        _elapse(usage, 1000)
+    assert (usage.charged, usage.reserved_ms, usage.cost_ms) == (False, 0, 0)
+    assert ledger.entries(broke.id) == [] and audit.list() == []
+
+
+def test_estimates_round_up_to_a_minimum() -> None:
+    assert estimate_ingest(0) == 100
+    assert estimate_ingest(200_000_000) == 10_000
+    assert estimate_rows(1, 20_000_000) == 10
+    assert estimate_rows(100_000_000, 5_000_000) == 20_000
+    assert hours(MS_PER_HOUR) == 1.0 and hours(1) == 2.78e-07
+    assert [describe(ms) for ms in (0, 100, 9_000_000, 360_000_000_000)] == [
+        "0 h",
+        "0.000028 h",
+        "2.5 h",
+        "100000 h",
+    ]
+    assert HOUR_PACKAGES == (5, 10, 20, 50)
+
+
+@pytest.mark.parametrize("sneaky", ["req:a:refund", "req:b:extra", "req:c:failed", "req:c:2"])
+def test_a_key_named_after_a_derived_one_is_still_charged(
+    meter: Meter, ledger: Ledger, user: User, sneaky: str
+) -> None:
+    """Refund, overrun and retry entries get keys that no Idempotency-Key header can spell, so
+    a client cannot pass its request off as one already charged."""
+    with meter.metered(user, "upload", "x", 500, "req:a") as short:
+        _elapse(short, 100)  # refunds the rest
+    with meter.metered(user, "upload", "x", 500, "req:b") as long:
+        _elapse(long, 900)  # takes the overrun
+    with pytest.raises(ValueError), meter.metered(user, "upload", "x", 500, "req:c"):
+        raise ValueError  # refunded in full
+    before = ledger.balance_ms(user.id)
+    with meter.metered(user, "upload", "x", 500, sneaky) as usage:
+        assert usage.charged
+    assert ledger.balance_ms(user.id) < before
+    derived = {e.idempotency_key for e in ledger.entries(user.id)} - {None}
+    assert all(k.startswith("req:") and k.count("#") <= 2 for k in derived if k)
+    with pytest.raises(UsageError):
+        idempotency_key("a#refund")  # '#' is not allowed in the header
