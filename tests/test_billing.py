@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from variosync.billing import (
     estimate_ingest,
     estimate_rows,
     hours,
+    rows_touched,
 )
 from variosync.catalog import make_engine, upgrade
 from variosync.catalog.audit import AuditLog
@@ -205,3 +207,29 @@ def test_a_key_named_after_a_derived_one_is_still_charged(
     assert all(k.startswith("req:") and k.count("#") <= 2 for k in derived if k)
     with pytest.raises(UsageError):
         idempotency_key("a#refund")  # '#' is not allowed in the header
+
+
+@pytest.mark.parametrize(
+    ("series", "window", "expected"),
+    [
+        (0, (None, None), 1_000_000),
+        (1, (None, None), 1_000),
+        (10, (None, None), 10_000),
+        (0, (datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC)), 100_000),
+        (1, (datetime(2024, 1, 6, tzinfo=UTC), None), 500),
+        (1, (None, datetime(2023, 1, 1, tzinfo=UTC)), 0),
+        (2, (datetime(2024, 1, 1), datetime(2024, 1, 3)), 400),  # naive bounds: read as UTC
+    ],
+)
+def test_query_cost_is_estimated_from_the_share_of_series_and_time_it_reads(
+    series: int, window: tuple[datetime | None, datetime | None], expected: int
+) -> None:
+    span = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 11, tzinfo=UTC))
+    assert rows_touched(1_000_000, 1_000, span, series, window) == expected
+
+
+def test_time_spent_waiting_on_the_client_is_not_charged() -> None:
+    usage = Usage("k", 0, True)
+    time.sleep(0.05)
+    usage.idle_s = 0.05
+    assert usage.elapsed_ms() < 20

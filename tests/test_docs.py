@@ -76,6 +76,6 @@ def test_every_error_is_documented(cls: type[Exception]) -> None:
 
 def test_readme_gives_the_two_setup_commands_on_its_first_screen() -> None:
     first_screen = "\n".join(README.splitlines()[:12])
-    assert "variosync demo" in first_screen
+    assert "variosync serve" in first_screen
     assert "bash scripts/test.sh" in first_screen
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()

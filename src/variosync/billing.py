@@ -10,10 +10,12 @@ a run that failed is refunded in full and marked, so that its retry is charged a
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from variosync.catalog.audit import AuditLog
 from variosync.catalog.ledger import MS_PER_HOUR, DebitResult, EntryKind, Ledger
@@ -52,6 +54,35 @@ def estimate_ingest(size_bytes: int) -> int:
     return max(100, size_bytes * 1000 // INGEST_BYTES_PER_S)
 
 
+def rows_touched(
+    rows: int,
+    series_count: int,
+    span: tuple[datetime, datetime] | None,
+    series: int,
+    window: tuple[datetime | None, datetime | None],
+) -> int:
+    """Rows a query may read, assuming points spread evenly over series and time: all
+    ``rows`` scaled by the share of series selected (``series`` 0 = all) and of the dataset's
+    time ``span`` the ``window`` covers."""
+    window = (_aware(window[0]), _aware(window[1]))
+    share = 1.0
+    if series and series_count:
+        share *= min(1.0, series / series_count)
+    if span is not None and (window[0] is not None or window[1] is not None):
+        first, last = span
+        total = (last - first).total_seconds()
+        lo = max(first, window[0]) if window[0] is not None else first
+        hi = min(last, window[1]) if window[1] is not None else last
+        if total > 0:
+            share *= min(1.0, max(0.0, (hi - lo).total_seconds()) / total)
+    return math.ceil(rows * share)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # a naive bound is a wall-clock time of the display zone; UTC is close enough to estimate
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
 def estimate_rows(rows: int, rows_per_s: int) -> int:
     """Estimated compute milliseconds of reading ``rows`` rows at ``rows_per_s``."""
     return max(10, rows * 1000 // rows_per_s)
@@ -66,6 +97,13 @@ class Usage:
     charged: bool
     started: float = field(default_factory=time.perf_counter)
     cost_ms: int = 0
+    idle_s: float = 0.0
+    """Time the run spent waiting on its client (a slow download), which is not compute."""
+
+    def elapsed_ms(self) -> int:
+        """Compute milliseconds so far: wall time less the time spent waiting on the client."""
+        busy = time.perf_counter() - self.started - self.idle_s
+        return max(MIN_CHARGE_MS, round(busy * 1000))
 
 
 class Meter:
@@ -109,7 +147,7 @@ class Meter:
             if usage.charged:
                 self._refund(user, usage, usage.reserved_ms, operation, target, FAILED)
             raise
-        used = max(MIN_CHARGE_MS, round((time.perf_counter() - usage.started) * 1000))
+        used = usage.elapsed_ms()
         if not usage.charged:  # a retry of a request that was already charged
             return
         usage.cost_ms = used

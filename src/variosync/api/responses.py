@@ -14,6 +14,7 @@ import io
 import itertools
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ExitStack, suppress
 from enum import StrEnum
@@ -23,6 +24,7 @@ import polars as pl
 import pyarrow as pa
 from starlette.responses import StreamingResponse
 
+from variosync.billing import Usage
 from variosync.export import write_stream
 from variosync.export.batches import frames
 
@@ -129,8 +131,9 @@ _END = object()
 class Pipe(io.RawIOBase):
     """A forward-only file a writer thread fills and a response drains, a chunk at a time."""
 
-    def __init__(self) -> None:
+    def __init__(self, usage: Usage | None = None) -> None:
         super().__init__()
+        self._usage = usage
         self._queue: queue.Queue[object] = queue.Queue(QUEUED_CHUNKS)
         self._buffer = bytearray()
         self._written = 0
@@ -171,14 +174,20 @@ class Pipe(io.RawIOBase):
         """Nothing: chunks go out when full, the rest when the writer ends."""
 
     def _put(self, item: object) -> None:
-        """Queue an item, waiting while the client is slow; _Cancelled once it has gone."""
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=_POLL_S)
-                return
-            except queue.Full:
-                continue
-        raise _Cancelled
+        """Queue an item, waiting while the client is slow; _Cancelled once it has gone.
+        Waiting is not compute: a metered run is not charged for a slow download."""
+        started = time.perf_counter()
+        try:
+            while not self._stopped.is_set():
+                try:
+                    self._queue.put(item, timeout=_POLL_S)
+                    return
+                except queue.Full:
+                    continue
+            raise _Cancelled
+        finally:
+            if self._usage is not None:
+                self._usage.idle_s += time.perf_counter() - started
 
     def fill(self, write: Callable[[BinaryIO], object], guard: ExitStack) -> None:
         """Run ``write`` into this pipe, then close ``guard`` (settling a metered run) before
@@ -223,9 +232,8 @@ def streamed(
     work) and stream its bytes, the first chunk read before the headers: call from a worker
     thread."""
     stack = ExitStack()
-    if guard is not None:
-        stack.enter_context(guard)
-    pipe = Pipe()
+    usage = stack.enter_context(guard) if guard is not None else None
+    pipe = Pipe(usage if isinstance(usage, Usage) else None)
     owned = stack.pop_all()
     thread = threading.Thread(target=pipe.fill, args=(write, owned), name="variosync-stream")
     thread.daemon = True

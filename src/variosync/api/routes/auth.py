@@ -6,7 +6,6 @@ from datetime import datetime
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from variosync.api.deps import ClientIP, CurrentPrincipal, ServicesDep
 from variosync.api.schemas import Credentials, UserOut
@@ -25,22 +24,21 @@ class Session(BaseModel):
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, summary="Create an account")
-async def register(body: Credentials, shared: ServicesDep, ip: ClientIP) -> UserOut:
+def register(body: Credentials, shared: ServicesDep, ip: ClientIP) -> UserOut:
     """A new built-in account (when the server allows open sign-up)."""
     if not shared.settings.open_signup:
         raise ForbiddenError(
             "this server does not allow sign-up", hint="ask an administrator for an account"
         )
-    # argon2 hashing takes tens of milliseconds: never on the event loop
-    register = shared.accounts.register
-    user = await run_in_threadpool(register, body.email, body.password, client_ip=ip)
-    return UserOut.of(user)
+    # a plain function: FastAPI runs it in its thread pool, off the event loop (argon2 hashing
+    # takes tens of milliseconds, the catalog calls block)
+    return UserOut.of(shared.accounts.register(body.email, body.password, client_ip=ip))
 
 
 @router.post("/login", summary="Sign in; returns a session token")
-async def login(body: Credentials, shared: ServicesDep, ip: ClientIP) -> Session:
+def login(body: Credentials, shared: ServicesDep, ip: ClientIP) -> Session:
     """Check the password and open a session."""
-    user, token = await run_in_threadpool(shared.accounts.login, body.email, body.password, ip)
+    user, token = shared.accounts.login(body.email, body.password, ip)
     found = shared.accounts.credentials.resolve(token)
     assert found is not None and found[0].expires_at is not None
     return Session(token=token, expires_at=found[0].expires_at, user=UserOut.of(user))

@@ -25,7 +25,7 @@ from variosync.api.responses import (
     write_query,
 )
 from variosync.api.views import frame_rows
-from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows
+from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows, rows_touched
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 
 router = APIRouter(prefix="/datasets/{name}", tags=["data"])
@@ -94,8 +94,11 @@ def query(
     spec, as_of = selection.query, selection.as_of
     batches = service.stream(name, spec, as_of)  # a bad field or zone fails here
     guard: AbstractContextManager[object] | None = None
-    if record.row_count > shared.settings.metered_query_rows:
-        estimate = estimate_rows(record.row_count, QUERY_ROWS_PER_S)
+    window = (spec.start, spec.end)
+    span = (record.start, record.end) if record.start and record.end else None
+    rows = rows_touched(record.row_count, record.series_count, span, len(spec.series), window)
+    if rows > shared.settings.metered_query_rows:
+        estimate = estimate_rows(rows, QUERY_ROWS_PER_S)
         guard = shared.meter.metered(user, "query", name, estimate, key, ip)
     return streamed(
         lambda sink: write_query(batches, sink, chosen),
@@ -138,7 +141,12 @@ def export(
     batches = service.stream(name, selection.query, selection.as_of)
     chosen = EXPORT_FORMATS[fmt]
     filename = name + chosen.extensions[0] + (f".{compression}" if compression else "")
-    estimate = estimate_rows(record.row_count, EXPORT_ROWS_PER_S)
+    spec = selection.query
+    span = (record.start, record.end) if record.start and record.end else None
+    rows = rows_touched(
+        record.row_count, record.series_count, span, len(spec.series), (spec.start, spec.end)
+    )
+    estimate = estimate_rows(rows, EXPORT_ROWS_PER_S)
     response = streamed(
         lambda sink: write_stream(batches, sink, fmt, compression, name=name),
         COMPRESSED_MEDIA_TYPES[compression] if compression else chosen.media_type,

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from variosync.api.deps import ServicesDep
-from variosync.catalog.migrate import current_revision
+from variosync.catalog.migrate import check
 from variosync.errors import VarioSyncError
 
 router = APIRouter(tags=["health"])
@@ -30,7 +30,7 @@ def readyz(shared: ServicesDep) -> JSONResponse:
     """200 when the catalog database and the store answer; 503 with the reasons otherwise."""
     checks: dict[str, Any] = {}
     try:
-        current_revision(shared.service.engine)
+        check(shared.service.engine)  # reachable, and migrated to this version's schema
         checks["catalog"] = "ok"
     except VarioSyncError as exc:
         checks["catalog"] = exc.message
