@@ -24,13 +24,13 @@ import jwt
 from variosync import Query, Settings, Variosync
 from variosync.accounts import Accounts
 from variosync.accounts.supabase import SupabaseIdentity, SupabaseVerifier
-from variosync.catalog.users import Role
 from variosync.model import IngestOptions
 
 HERE = Path(__file__).parent
 SERIES = "sensor-0500"
 REQUESTS = 300
 AUTH_CALLS = 3000
+BENCH_SUB = "6f1c2a52-benchmark-user"
 JWT_SECRET = "benchmark-only-secret-of-enough-length-0123456789"
 
 
@@ -106,9 +106,8 @@ def prepare(home: Path, parquet: Path) -> tuple[str, str]:
     settings = Settings(home=home)
     with Variosync(settings) as vs:
         accounts = Accounts(vs.engine)
-        user = accounts.users.by_email("bench@example.com") or accounts.register(
-            "bench@example.com", "benchmark password", Role.USER
-        )
+        # a Supabase user, so that the same account signs in by API key and by JWT
+        user = accounts.supabase_user(SupabaseIdentity(BENCH_SUB, "bench@example.com")).user
         mine = vs.as_owner(user.id)
         if "bench" not in {d.name for d in mine.datasets()}:
             print(f"ingesting {parquet} as the benchmark user …", flush=True)
@@ -150,7 +149,7 @@ def run_server(home: Path, parquet: Path) -> ServerRun:
             "start": lo.isoformat(),
             "end": hi.isoformat(),
         }
-        token = _token(user_id)
+        token = _token()
         with httpx.Client(base_url=base + "/api/v1", timeout=30) as http:
             key_headers = {"Authorization": f"Bearer {key}"}
 
@@ -190,11 +189,11 @@ def _window(start: datetime, end: datetime) -> tuple[datetime, datetime, str]:
     return start + span / 3, start + 2 * span / 3, "middle third of the range"
 
 
-def _token(user_id: str) -> str:
+def _token() -> str:
     now = datetime.now(UTC)
     claims = {
-        "sub": f"bench-{user_id[:8]}",
-        "email": "bench-jwt@example.com",
+        "sub": BENCH_SUB,
+        "email": "bench@example.com",
         "aud": "authenticated",
         "exp": now + timedelta(hours=1),
         "iat": now,
@@ -207,7 +206,7 @@ def _auth_costs(vs: Variosync, key: str, user_id: str) -> tuple[Latency, Latency
     one indexed lookup + the user) or verify a JWT and find its user; beside doing nothing."""
     accounts = Accounts(vs.engine)
     verifier = SupabaseVerifier(Settings(home=vs.settings.home, supabase_jwt_secret=JWT_SECRET))
-    token = _token(user_id)
+    token = _token()
 
     def by_jwt() -> None:
         identity: SupabaseIdentity = verifier.verify(token)

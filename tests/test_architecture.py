@@ -15,7 +15,16 @@ FRONT = ("service", "cli", "api")
 GLUE = ("ingest", "cleaning", "profiling", "versioning", "streaming", "accounts", "billing")
 """Service-level modules that tie the core to the adapters."""
 ADAPTERS = ("store", "catalog")
-CORE_NEIGHBOURS = ("formats", "normalize", "validate", "clean", "quality", "query", "export")
+CORE_NEIGHBOURS = (
+    "formats",
+    "normalize",
+    "validate",
+    "clean",
+    "quality",
+    "query",
+    "selection",
+    "export",
+)
 
 
 def _core(*allowed: str) -> tuple[str, ...]:
@@ -31,6 +40,7 @@ FORBIDDEN = {
     "clean": _core("clean", "query", "validate"),
     "quality": _core("quality", "validate"),
     "query": _core("query", "normalize", "validate"),
+    "selection": _core("selection", "query"),
     "export": _core("export", "formats", "validate"),
     "store": (
         "catalog",

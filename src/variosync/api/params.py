@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
@@ -11,8 +10,8 @@ from fastapi import Path as PathParam
 from fastapi import Query as QueryParam
 
 from variosync.catalog.datasets import NAME_RULE
-from variosync.errors import UsageError
-from variosync.query import Agg, Fill, Query, check_zone, parse_time
+from variosync.query import Agg, Fill
+from variosync.selection import API_SPELLING, Selection, build_query, series_ids, split
 
 DatasetName = Annotated[
     str,
@@ -23,65 +22,6 @@ DatasetName = Annotated[
         examples=["sensors"],
     ),
 ]
-
-
-def split(text: str | None) -> tuple[str, ...]:
-    """The items of a comma-separated parameter, each once, in order."""
-    if text is None:
-        return ()
-    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-
-
-def series_ids(values: list[str] | None) -> tuple[str, ...]:
-    """Series ids from a repeatable parameter whose values may also be ``a,b`` lists."""
-    return tuple(s for item in values or () for s in item.split(",") if s)
-
-
-def build_query(
-    *,
-    series: list[str] | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    fields: str | None = None,
-    every: str | None = None,
-    agg: str | None = None,
-    fill: Fill | None = None,
-    latest: bool = False,
-    limit: int | None = None,
-    tz: str | None = None,
-) -> Query:
-    """A validated Query from request parameters (the rules of ``variosync query``)."""
-    aggs = split(agg)
-    valid = [a.value for a in Agg]
-    unknown = [a for a in aggs if a not in valid]
-    if unknown:
-        raise UsageError(
-            f"unknown aggregate(s): {', '.join(unknown)}", hint=f"use {', '.join(valid)}"
-        )
-    if aggs and not every:
-        raise UsageError("'agg' needs 'every'", hint="e.g. every=1h&agg=mean,max")
-    if fill is not None and not every:
-        raise UsageError("'fill' needs 'every'", hint="e.g. every=1h&fill=previous")
-    return Query(
-        series=series_ids(series),
-        start=parse_time(start, "start") if start else None,
-        end=parse_time(end, "end") if end else None,
-        fields=split(fields),
-        every=every,
-        aggs=tuple(Agg(a) for a in aggs),
-        fill=fill,
-        latest=latest,
-        limit=limit,
-        tz=check_zone(tz) if tz else None,
-    )
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What query and export read: a validated query, optionally of an old version."""
-
-    query: Query
-    as_of: int | None = None
 
 
 def selection(
@@ -116,13 +56,14 @@ def selection(
 ) -> Selection:
     """The query parameters shared by query and export."""
     spec = build_query(
+        spelling=API_SPELLING,
         series=series,
         start=start,
         end=end,
         fields=fields,
         every=every,
         agg=agg,
-        fill=fill,
+        fill=None if fill is None else fill.value,
         latest=latest,
         limit=limit,
         tz=tz,
@@ -131,3 +72,6 @@ def selection(
 
 
 SelectionDep = Annotated[Selection, Depends(selection)]
+
+
+__all__ = ["DatasetName", "Selection", "SelectionDep", "selection", "series_ids", "split"]

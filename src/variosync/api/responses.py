@@ -21,12 +21,11 @@ from enum import StrEnum
 from typing import Any, BinaryIO
 
 import polars as pl
-import pyarrow as pa
 from starlette.responses import StreamingResponse
 
 from variosync.billing import Usage
 from variosync.export import write_stream
-from variosync.export.batches import frames
+from variosync.export.columnar import write_arrow_stream
 
 CHUNK_BYTES = 1 << 20
 """Bytes sent at once; the response's first chunk waits for this much (or the end)."""
@@ -90,28 +89,6 @@ def negotiate(fmt: QueryFormat | None, accept: str | None) -> QueryFormat:
         if media in _BY_MEDIA_TYPE:
             return _BY_MEDIA_TYPE[media]
     return QueryFormat.JSON
-
-
-def write_arrow_stream(batches: Iterable[pl.DataFrame], out: BinaryIO) -> int:
-    """Write an Arrow IPC stream (a schema, then one record batch per batch); return the rows."""
-    rows = 0
-    writer: Any = None
-    schema: Any = None
-    try:
-        for batch in frames(batches):
-            table = batch.rechunk().to_arrow()
-            if writer is None:
-                schema = table.schema
-                writer = pa.ipc.new_stream(out, schema)
-            elif table.schema != schema:
-                table = table.cast(schema)
-            if table.num_rows:
-                writer.write_table(table)
-                rows += table.num_rows
-    finally:
-        if writer is not None:
-            writer.close()
-    return rows
 
 
 def write_query(batches: Iterable[pl.DataFrame], out: BinaryIO, fmt: QueryFormat) -> int:

@@ -12,12 +12,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Engine, Row, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from variosync.catalog.tables import CredentialRow
+from variosync.catalog.tables import CredentialRow, UserRow
+from variosync.catalog.users import User, user_from
 from variosync.errors import NotFoundError, StorageError
 
 
@@ -129,6 +131,30 @@ class CredentialCatalog:
         if found.revoked_at is not None or (found.expires_at and found.expires_at <= now):
             return None
         return found, found.user_id
+
+    def resolve_user(self, secret: str) -> tuple[Credential, User] | None:
+        """The live credential a secret belongs to, with its account, in one lookup (every
+        authenticated request makes it); None when unknown, revoked or expired."""
+        table, users = CredentialRow.__table__, UserRow.__table__
+        owner = [c.label("owner_" + c.name) for c in users.c]
+        query = (
+            select(table, *owner)
+            .join(users, users.c.id == table.c.user_id)
+            .where(table.c.secret_hash == digest(secret))
+        )
+        try:
+            with self._engine.connect() as connection:
+                row = connection.execute(query).first()
+        except SQLAlchemyError as exc:
+            raise StorageError(f"credential lookup failed: {type(exc).__name__}") from exc
+        if row is None:
+            return None
+        found = _credential(row)
+        now = datetime.now(UTC)
+        if found.revoked_at is not None or (found.expires_at and found.expires_at <= now):
+            return None
+        account = {c.name: row._mapping["owner_" + c.name] for c in users.c}
+        return found, user_from(SimpleNamespace(**account))
 
     def touch(self, credential_id: str) -> None:
         """Record that a key was used (at most once a minute per key costs a write)."""

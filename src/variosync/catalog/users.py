@@ -40,7 +40,8 @@ class User:
         return self.role is Role.ADMIN
 
 
-def _user(row: UserRow | Row[Any]) -> User:
+def user_from(row: UserRow | Row[Any] | Any) -> User:
+    """An account from a row of the users table (or an object with its columns)."""
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
     return User(row.id, row.email, Role(row.role), row.disabled, created, row.supabase_sub)
 
@@ -98,12 +99,12 @@ class UserCatalog:
         row = self._one(UserRow.__table__.c.id == user_id)
         if row is None:
             raise NotFoundError("no such user", hint="`variosync users list` lists the accounts")
-        return _user(row)
+        return user_from(row)
 
     def by_email(self, email: str) -> User | None:
         """The account registered with ``email``, if any."""
         row = self._one(UserRow.__table__.c.email == normalise_email(email))
-        return None if row is None else _user(row)
+        return None if row is None else user_from(row)
 
     def password_hash(self, user_id: str) -> str | None:
         """The stored argon2 hash of an account's password (None: no password sign-in)."""
@@ -117,14 +118,14 @@ class UserCatalog:
     def by_supabase_sub(self, sub: str) -> User | None:
         """The account linked to a Supabase Auth subject, if any."""
         row = self._one(UserRow.__table__.c.supabase_sub == sub)
-        return None if row is None else _user(row)
+        return None if row is None else user_from(row)
 
     def list(self) -> list[User]:
         """Every account, oldest first."""
         table = UserRow.__table__
         with self._engine.connect() as connection:
             rows = connection.execute(select(table).order_by(table.c.created_at, table.c.id))
-            return [_user(row) for row in rows]
+            return [user_from(row) for row in rows]
 
     def set_disabled(self, user_id: str, disabled: bool) -> User:
         """Disable (or enable again) an account: a disabled account cannot sign in or use keys."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from variosync.cli.users import users
 from variosync.errors import UsageError
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.model import IngestOptions, Kind
-from variosync.query import Agg, Fill, Query, check_zone, parse_time
+from variosync.query import Agg, Fill
+from variosync.selection import Selection, build_query, split
 
 QUERY_FORMATS = ("table", "csv", "json", "jsonl", "parquet")
 
@@ -92,7 +93,7 @@ def ingest(
         dayfirst=dayfirst,
         tz=tz,
         series_col=series_col,
-        fields=_split(fields),
+        fields=split(fields) or None,
         kind=Kind(kind) if kind else None,
         sheet=sheet,
         strict=strict,
@@ -103,58 +104,6 @@ def ingest(
         echo_json(asdict(report))
     else:
         print_ingest(report)
-
-
-def _split(text: str | None) -> tuple[str, ...] | None:
-    """The items of a comma-separated option, each once, in order."""
-    if text is None:
-        return None
-    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
-
-
-def build_query(
-    *,
-    series: tuple[str, ...],
-    start: str | None,
-    end: str | None,
-    fields: str | None,
-    every: str | None,
-    agg: str | None,
-    fill: str | None,
-    latest: bool,
-    limit: int | None,
-    tz: str | None = None,
-) -> Query:
-    """A validated Query from command-line options."""
-    aggs = _split(agg) or ()
-    valid = [a.value for a in Agg]
-    unknown = [a for a in aggs if a not in valid]
-    if unknown:
-        raise UsageError(
-            f"unknown aggregate(s): {', '.join(unknown)}", hint=f"use {', '.join(valid)}"
-        )
-    if aggs and not every:
-        raise UsageError("--agg needs --every", hint="e.g. --every 1h --agg mean,max")
-    return Query(
-        series=tuple(s for item in series for s in item.split(",") if s),
-        start=parse_time(start, "--start") if start else None,
-        end=parse_time(end, "--end") if end else None,
-        fields=_split(fields) or (),
-        every=every,
-        aggs=tuple(Agg(a) for a in aggs),
-        fill=Fill(fill) if fill else None,
-        latest=latest,
-        limit=limit,
-        tz=check_zone(tz) if tz else None,
-    )
-
-
-@dataclass(frozen=True)
-class Selection:
-    """What query and export read: a validated query, optionally of an old version."""
-
-    query: Query
-    as_of: int | None = None
 
 
 _SELECTION_OPTIONS = (

@@ -1,4 +1,5 @@
-"""Columnar writers: Parquet (zstd, a row group per batch), Arrow IPC file and Feather v2."""
+"""Columnar writers: Parquet (zstd, a row group per batch), Arrow IPC file and stream, and
+Feather v2."""
 
 from __future__ import annotations
 
@@ -42,14 +43,17 @@ def write_parquet(batches: Iterable[pl.DataFrame], out: BinaryIO) -> int:
     return rows
 
 
-def _write_ipc(batches: Iterable[pl.DataFrame], out: BinaryIO, compression: str | None) -> int:
+def _write_ipc(
+    batches: Iterable[pl.DataFrame], out: BinaryIO, compression: str | None, stream: bool = False
+) -> int:
     rows = 0
     writer: Any = None
     options = pa.ipc.IpcWriteOptions(compression=compression)
+    start = pa.ipc.new_stream if stream else pa.ipc.new_file
     try:
         for table in _tables(batches):
             if writer is None:
-                writer = pa.ipc.new_file(out, table.schema, options=options)
+                writer = start(out, table.schema, options=options)
             if table.num_rows:
                 writer.write_table(table)
                 rows += table.num_rows
@@ -62,6 +66,12 @@ def _write_ipc(batches: Iterable[pl.DataFrame], out: BinaryIO, compression: str 
 def write_arrow(batches: Iterable[pl.DataFrame], out: BinaryIO) -> int:
     """Write an uncompressed Arrow IPC file (readable by any Arrow version); return the rows."""
     return _write_ipc(batches, out, None)
+
+
+def write_arrow_stream(batches: Iterable[pl.DataFrame], out: BinaryIO) -> int:
+    """Write an Arrow IPC stream (a schema, then one record batch per batch; no footer, so it
+    can be read while it arrives); return the rows."""
+    return _write_ipc(batches, out, None, stream=True)
 
 
 def write_feather(batches: Iterable[pl.DataFrame], out: BinaryIO) -> int:
