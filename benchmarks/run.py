@@ -1,5 +1,5 @@
-"""VarioSync benchmarks: ingest throughput, query latency, cleaning and profiling speed and ingest
-memory, each beside baselines measured in the same run.
+"""VarioSync benchmarks: ingest throughput, query latency, cleaning and profiling speed, server
+latency and ingest memory, each beside baselines measured in the same run.
 
 Usage: .venv/bin/python benchmarks/run.py [--rows N] [--big-csv-gb G] [--skip-big] [--quick]
 """
@@ -28,6 +28,7 @@ from memory_bench import MemoryRun, big_csv_ingest
 from proc import BIN, measure
 from query_bench import QueryRun, run_queries
 from report import Row, mib, ms, rate, table, write_json
+from server_bench import REQUESTS, ServerRun, run_server
 
 HERE = Path(__file__).parent
 DATA = HERE / "data"
@@ -123,6 +124,25 @@ def _clean_rows(run: CleanRun) -> list[Row]:
     ]  # fmt: skip
 
 
+def _server_rows(run: ServerRun) -> list[Row]:
+    section = f"Server (a real `variosync serve` on loopback; {REQUESTS} sequential requests)"
+    api, http = run.python_api, run.http_arrow
+    return [
+        Row(section, f"{run.description} ({run.rows:,} rows), Arrow, API key: p95",
+            ms(http.p95), f"Python API {ms(api.p95)}", f"{http.p95 / api.p95:.2f}×",
+            "p95 ≤ 100 ms", http.p95 <= 0.1),
+        Row(section, "the same: p50 / p99; requests/s (1 client; 4 clients)",
+            f"{ms(http.p50)} / {ms(http.p99)}; {http.per_s:.0f}/s; {run.concurrent_per_s:.0f}/s",
+            f"Python API {ms(api.p50)} / {ms(api.p99)}", f"{http.p50 / api.p50:.2f}×", "", None),
+        Row(section, "the same as JSON: p95", ms(run.http_json.p95), f"Arrow {ms(http.p95)}",
+            f"{run.http_json.p95 / http.p95:.2f}×", "", None),
+        Row(section, "auth: API key lookup (in-process), p99", ms(run.auth_key.p99),
+            f"no auth {ms(run.auth_none.p99)}", "", "≤ 0.5 ms", run.auth_key.p99 <= 0.0005),
+        Row(section, "auth: Supabase JWT (HS256) + account, p99", ms(run.auth_jwt.p99),
+            f"no auth {ms(run.auth_none.p99)}", "", "≤ 0.5 ms", run.auth_jwt.p99 <= 0.0005),
+    ]  # fmt: skip
+
+
 def _memory_rows(run: MemoryRun) -> list[Row]:
     section = f"Memory: ingest of a {run.file_bytes / 1e9:.2f} GB CSV ({run.rows:,} rows)"
     peak = run.variosync.peak_rss
@@ -170,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     cleaning = run_clean(home, "bench", rows, scratch)
     raw["cleaning"] = asdict(cleaning)
     table_rows += _clean_rows(cleaning)
+
+    print("server …", flush=True)
+    server = run_server(OUT / "home-server", parquet)
+    raw["server"] = asdict(server)
+    table_rows += _server_rows(server)
 
     if not args.skip_big:
         big_rows = csv_rows_for_size(args.big_csv_gb)
