@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from starlette.requests import Request
 
 from variosync.api.deps import idempotency_key
 from variosync.billing import (
     HOUR_PACKAGES,
     Meter,
+    RequestKey,
     Usage,
     describe,
     estimate_ingest,
@@ -25,6 +27,7 @@ from variosync.billing import (
 from variosync.catalog import make_engine, upgrade
 from variosync.catalog.audit import AuditLog
 from variosync.catalog.ledger import MS_PER_HOUR, Ledger
+from variosync.catalog.runs import MAX_REPLAYS
 from variosync.catalog.users import User, UserCatalog
 from variosync.errors import ConflictError, PaymentRequiredError, UsageError
 
@@ -150,15 +153,63 @@ def test_a_retry_after_a_failed_run_is_charged(meter: Meter, ledger: Ledger, use
 def test_a_key_that_keeps_failing_is_refused(
     meter: Meter, monkeypatch: pytest.MonkeyPatch, user: User
 ) -> None:
-    monkeypatch.setattr("variosync.billing.MAX_ATTEMPTS", 2)
+    monkeypatch.setattr("variosync.catalog.runs.MAX_ATTEMPTS", 2)
     for _ in range(2):
         with pytest.raises(ValueError), meter.metered(user, "upload", "x", 5, "req:g"):
             raise ValueError
     with (
-        pytest.raises(ConflictError, match="Idempotency-Key"),
+        pytest.raises(ConflictError, match="failed 2 times") as caught,
         meter.metered(user, "upload", "x", 5, "req:g"),
     ):
         pass
+    assert "Idempotency-Key" in str(caught.value.hint)
+
+
+def _request() -> Request:
+    return Request(
+        {"type": "http", "method": "POST", "path": "/x", "query_string": b"", "headers": []}
+    )
+
+
+def test_a_key_cannot_be_reused_for_another_request(
+    meter: Meter, ledger: Ledger, user: User
+) -> None:
+    """Otherwise one key would make any amount of other work free."""
+    first = RequestKey("req:i", "upload a")
+    with meter.metered(user, "upload", "a", 50, first):
+        pass
+    for other in (RequestKey("req:i", "upload b"), "req:i"):
+        with (
+            pytest.raises(ConflictError, match="used for another request"),
+            meter.metered(user, "export", "b", 50, other),
+        ):
+            pytest.fail("the work must not run")
+
+
+def test_a_copy_of_a_running_request_is_refused(meter: Meter, user: User) -> None:
+    key = RequestKey("req:j", "export x")
+    with (
+        meter.metered(user, "export", "x", 50, key),
+        pytest.raises(ConflictError, match="still running"),
+        meter.metered(user, "export", "x", 50, key),
+    ):
+        pytest.fail("the copy must not run")
+    with meter.metered(user, "export", "x", 50, key) as retry:  # done: a free retry
+        assert not retry.charged
+
+
+def test_free_retries_of_a_success_are_few(meter: Meter, ledger: Ledger, user: User) -> None:
+    key = RequestKey("req:k", "query x")
+    with meter.metered(user, "query", "x", 50, key) as first:
+        assert first.charged
+    for _ in range(MAX_REPLAYS):
+        with meter.metered(user, "query", "x", 50, key) as retry:
+            assert not retry.charged
+    with (
+        pytest.raises(ConflictError, match="retried 3 times"),
+        meter.metered(user, "query", "x", 50, key),
+    ):
+        pytest.fail("a spent key must not run")
 
 
 def test_without_enforcement_nothing_is_written(
@@ -206,7 +257,7 @@ def test_a_key_named_after_a_derived_one_is_still_charged(
     derived = {e.idempotency_key for e in ledger.entries(user.id)} - {None}
     assert all(k.startswith("req:") and k.count("#") <= 2 for k in derived if k)
     with pytest.raises(UsageError):
-        idempotency_key("a#refund")  # '#' is not allowed in the header
+        idempotency_key(_request(), "a#refund")  # '#' is not allowed in the header
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ the compute time they measured.
 A reservation is a conditional debit (the ledger refuses one the balance cannot cover, so 402
 happens before any work and concurrent requests can never overdraw); settling refunds what
 was reserved and not used, or takes the overrun from whatever balance is left. Every entry
-carries an idempotency key derived from the request's, so a retried request is charged once;
-a run that failed is refunded in full and marked, so that its retry is charged again.
+carries an idempotency key derived from the request's; the request's idempotency record
+(``catalog/runs.py``) decides whether a run is charged, a free retry of a success, or refused.
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from variosync.catalog.audit import AuditLog
-from variosync.catalog.ledger import MS_PER_HOUR, DebitResult, EntryKind, Ledger
+from variosync.catalog.ledger import MS_PER_HOUR, EntryKind, Ledger
+from variosync.catalog.runs import Claim, RunRegistry
 from variosync.catalog.users import User
-from variosync.errors import ConflictError, PaymentRequiredError
+from variosync.errors import PaymentRequiredError
 
 HOUR_PACKAGES = (5, 10, 20, 50)
 """Hour packages offered for purchase (no payment provider is connected yet)."""
@@ -31,12 +32,9 @@ rows per second on 2 cores; estimates round up so a reservation usually covers t
 QUERY_ROWS_PER_S = 20_000_000
 EXPORT_ROWS_PER_S = 5_000_000
 MIN_CHARGE_MS = 1
-MAX_ATTEMPTS = 20
-"""Failed runs one idempotency key may be retried after (each retry is charged again)."""
 REFUND, EXTRA, FAILED = "#refund", "#extra", "#failed"
-"""Suffixes of the keys of a run's refund, overrun and (refunded) failure. An Idempotency-Key
-cannot contain ``#``, so no request's key can be mistaken for one of these and replay as
-already charged; a failure's key tells a retry that it must pay."""
+"""Suffixes of the ledger keys of a run's refund, overrun and (refunded) failure. An
+Idempotency-Key cannot contain ``#``, so no request's key collides with one of these."""
 
 
 def hours(ms: int) -> float:
@@ -106,13 +104,24 @@ class Usage:
         return max(MIN_CHARGE_MS, round(busy * 1000))
 
 
+@dataclass(frozen=True)
+class RequestKey:
+    """A request's idempotency key and the fingerprint of the request it was sent with."""
+
+    key: str
+    fingerprint: str
+
+
 class Meter:
     """Reserves, measures and settles metered operations for one catalog's ledger."""
 
-    def __init__(self, ledger: Ledger, audit: AuditLog, enforce: bool) -> None:
+    def __init__(
+        self, ledger: Ledger, audit: AuditLog, enforce: bool, runs: RunRegistry | None = None
+    ) -> None:
         self.ledger = ledger
         self.audit = audit
         self.enforce = enforce
+        self.runs = runs or RunRegistry(ledger.engine)
 
     @contextmanager
     def metered(
@@ -121,16 +130,47 @@ class Meter:
         operation: str,
         target: str,
         estimate_ms: int,
-        key: str,
+        key: RequestKey | str,
         client_ip: str | None = None,
     ) -> Iterator[Usage]:
         """Reserve ``estimate_ms``, run the block, settle on its measured time. A block that
-        raises is refunded in full. With payment not enforced, nothing is written."""
+        raises is refunded in full. With payment not enforced, nothing is written.
+
+        The key's first request is charged; the same key for another request, or while its run
+        is going, is a ConflictError; a retry after a success runs free (a few times), after a
+        failure it is charged again.
+        """
+        if isinstance(key, str):
+            key = RequestKey(key, f"{operation}:{target}")
         if not self.enforce:
-            yield Usage(key, 0, False)
+            yield Usage(key.key, 0, False)
             return
-        key, reserved = self._reserve(user, estimate_ms, key, operation, target)
-        if not reserved.charged and not reserved.replayed:
+        claim = self.runs.claim(user.id, key.key, operation, key.fingerprint)
+        usage: Usage | None = None
+        try:
+            usage = self._reserve(user, claim, key.key, estimate_ms, operation, target)
+            yield usage
+        except BaseException:
+            self.runs.finish(user.id, key.key, ok=False)
+            if usage is not None and usage.charged:
+                self._refund(user, usage, usage.reserved_ms, operation, target, FAILED)
+            raise
+        self.runs.finish(user.id, key.key, ok=True)
+        if not usage.charged:  # a retry of a request that was already charged
+            return
+        self._settle(user, usage, operation, target, client_ip)
+
+    def _reserve(
+        self, user: User, claim: Claim, key: str, estimate_ms: int, operation: str, target: str
+    ) -> Usage:
+        """Debit the estimate for a charged claim (402 when the balance cannot cover it)."""
+        if not claim.charge:
+            return Usage(key, 0, False)
+        attempt_key = key if claim.attempt == 1 else f"{key}#{claim.attempt}"
+        reserved = self.ledger.debit(
+            user.id, estimate_ms, attempt_key, operation=operation, target=target
+        )
+        if not reserved.charged:
             raise PaymentRequiredError(
                 f"{operation} needs about {describe(estimate_ms)} of compute; "
                 f"the balance is {describe(reserved.balance_ms)}",
@@ -140,16 +180,13 @@ class Meter:
                 + ", ".join(f"{h} h" for h in HOUR_PACKAGES)
                 + ")",
             )
-        usage = Usage(key, estimate_ms if reserved.charged else 0, reserved.charged)
-        try:
-            yield usage
-        except BaseException:
-            if usage.charged:
-                self._refund(user, usage, usage.reserved_ms, operation, target, FAILED)
-            raise
+        return Usage(attempt_key, estimate_ms, True)
+
+    def _settle(
+        self, user: User, usage: Usage, operation: str, target: str, client_ip: str | None
+    ) -> None:
+        """Refund what the run did not use, or take its overrun from what is left."""
         used = usage.elapsed_ms()
-        if not usage.charged:  # a retry of a request that was already charged
-            return
         usage.cost_ms = used
         if used < usage.reserved_ms:
             self._refund(user, usage, usage.reserved_ms - used, operation, target)
@@ -157,7 +194,7 @@ class Meter:
             extra = self.ledger.debit(
                 user.id,
                 used - usage.reserved_ms,
-                key + EXTRA,
+                usage.key + EXTRA,
                 operation=operation,
                 target=target,
                 partial=True,
@@ -170,23 +207,7 @@ class Meter:
             user_id=user.id,
             target=target,
             client_ip=client_ip,
-            detail={"operation": operation, "ms": usage.cost_ms, "key": key},
-        )
-
-    def _reserve(
-        self, user: User, estimate_ms: int, key: str, operation: str, target: str
-    ) -> tuple[str, DebitResult]:
-        """Debit the estimate under ``key``; when a run under that key failed (and was refunded),
-        under the next attempt's key instead: only a run that succeeded makes retries free."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            attempt_key = key if attempt == 1 else f"{key}#{attempt}"
-            result = self.ledger.debit(
-                user.id, estimate_ms, attempt_key, operation=operation, target=target
-            )
-            if not result.replayed or self.ledger.by_key(user.id, attempt_key + FAILED) is None:
-                return attempt_key, result
-        raise ConflictError(
-            f"{MAX_ATTEMPTS} runs under this Idempotency-Key failed", hint="send a new key"
+            detail={"operation": operation, "ms": usage.cost_ms, "key": usage.key},
         )
 
     def _refund(

@@ -3,6 +3,7 @@ facade (seeing only their datasets) and the client address — as ``Annotated`` 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from variosync.accounts import Accounts, Principal
 from variosync.accounts.supabase import SupabaseVerifier, looks_like_jwt
-from variosync.billing import Meter
+from variosync.billing import Meter, RequestKey
 from variosync.catalog.users import User
 from variosync.errors import AuthError, ForbiddenError, UsageError
 from variosync.service import Variosync
@@ -102,7 +103,17 @@ ServiceDep = Annotated[Variosync, Depends(user_service)]
 _KEY_RULE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
+def fingerprint(request: Request) -> str:
+    """What identifies a request apart from its key: method, path, sorted parameters and the
+    body's size (a multipart boundary differs between retries; the size does not)."""
+    params = sorted(request.query_params.multi_items())
+    size = request.headers.get("content-length", "")
+    text = "\n".join([request.method, request.url.path, repr(params), size])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def idempotency_key(
+    request: Request,
     key: Annotated[
         str | None,
         Header(
@@ -110,16 +121,17 @@ def idempotency_key(
             description="Makes a retried metered request charge once (1-100 of A-Za-z0-9._:-)",
         ),
     ] = None,
-) -> str:
-    """The request's idempotency key (a fresh one when the client sent none)."""
+) -> RequestKey:
+    """The request's idempotency key (a fresh one when the client sent none) and what the
+    request was, so that the key cannot be reused for another one."""
     if key is None:
-        return uuid.uuid4().hex
+        return RequestKey(uuid.uuid4().hex, fingerprint(request))
     if not _KEY_RULE.match(key):
         raise UsageError(
             "header 'Idempotency-Key' must be 1-100 of A-Z a-z 0-9 . _ : -",
             hint="use a UUID per logical request",
         )
-    return "req:" + key
+    return RequestKey("req:" + key, fingerprint(request))
 
 
-IdempotencyKey = Annotated[str, Depends(idempotency_key)]
+IdempotencyKey = Annotated[RequestKey, Depends(idempotency_key)]

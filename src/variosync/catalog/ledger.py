@@ -85,6 +85,11 @@ class Ledger:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
+    @property
+    def engine(self) -> Engine:
+        """The catalog database."""
+        return self._engine
+
     @staticmethod
     def _balance(connection: Connection, user_id: str) -> int:
         table = LedgerRow.__table__

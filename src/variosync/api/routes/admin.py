@@ -50,7 +50,7 @@ def grant(
 ) -> EntryOut:
     """Add hours; with an ``Idempotency-Key``, a retried request grants once."""
     amount_ms = round(body.hours * MS_PER_HOUR)
-    entry = shared.accounts.grant(admin, user_id, amount_ms, client_ip=ip, idempotency_key=key)
+    entry = shared.accounts.grant(admin, user_id, amount_ms, client_ip=ip, idempotency_key=key.key)
     return EntryOut.of(entry)
 
 
