@@ -27,6 +27,7 @@ def test_readyz_says_which_part_is_not_ready_and_why(client: TestClient) -> None
     body = ready.json()
     assert body["status"] == "not ready" and body["checks"]["store"] == "ok"
     assert "schema is at 0001" in body["checks"]["catalog"]
+    assert "variosync db upgrade" in body["checks"]["catalog"]
 
 
 def test_readyz_reports_an_unreachable_store(tmp_path: Path, s3_endpoint: str) -> None:
@@ -40,8 +41,8 @@ def test_readyz_reports_an_unreachable_store(tmp_path: Path, s3_endpoint: str) -
     with TestClient(create_app(settings)) as client:
         ready = client.get("/readyz")
     assert ready.status_code == 503
-    assert "no-such-bucket-here" in ready.json()["checks"]["store"]
-    assert "testing" not in ready.text
+    assert ready.json()["checks"]["store"].startswith("unreachable (storage_error)")
+    assert "no-such-bucket-here" not in ready.text and "testing" not in ready.text
 
 
 def test_an_unexpected_failure_answers_500_without_internals(tmp_path: Path) -> None:
@@ -56,3 +57,19 @@ def test_an_unexpected_failure_answers_500_without_internals(tmp_path: Path) -> 
     error = assert_error(response, 500, "internal_error")
     assert "hunter2" not in response.text and "Traceback" not in response.text
     assert "incident" in str(error["hint"])
+
+
+def test_failed_sign_ins_by_credential_are_audited_without_the_secret(
+    client: TestClient,
+) -> None:
+    bad_key = "vs_" + "x" * 43
+    for headers in (
+        {"Authorization": f"Bearer {bad_key}"},
+        {"X-API-Key": bad_key},
+        {"Authorization": "Bearer a.b.c"},  # a JWT, and Supabase is not configured
+    ):
+        assert client.get("/api/v1/datasets", headers=headers).status_code == 401
+    events = services(client).accounts.audit.list(action="auth_failed")
+    assert [e.target for e in events] == ["jwt", "vs_xxxxxxxx", "vs_xxxxxxxx"]
+    assert all(e.client_ip == "testclient" for e in events)
+    assert all(bad_key not in str(e) for e in events)

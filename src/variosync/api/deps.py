@@ -15,6 +15,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from variosync.accounts import Accounts, Principal
 from variosync.accounts.supabase import SupabaseVerifier, looks_like_jwt
 from variosync.billing import Meter, RequestKey
+from variosync.catalog.credentials import SHOWN
 from variosync.catalog.users import User
 from variosync.errors import AuthError, ForbiddenError, UsageError
 from variosync.service import Variosync
@@ -66,10 +67,17 @@ def principal(
             "sign-in required",
             hint="send 'Authorization: Bearer <API key or session token>'",
         )
-    if looks_like_jwt(secret):
-        identity = shared.supabase.verify(secret)
-        return shared.accounts.supabase_user(identity, ip)
-    return shared.accounts.authenticate(secret)
+    try:
+        if looks_like_jwt(secret):
+            identity = shared.supabase.verify(secret)
+            return shared.accounts.supabase_user(identity, ip)
+        return shared.accounts.authenticate(secret)
+    except (AuthError, ForbiddenError) as refused:
+        # a failed sign-in by credential; only its public prefix is kept, never the secret
+        shown = "jwt" if looks_like_jwt(secret) else secret[:SHOWN]
+        action = "auth_failed" if isinstance(refused, AuthError) else "auth_refused"
+        shared.accounts.audit.record(action, user_id=None, target=shown, client_ip=ip)
+        raise
 
 
 CurrentPrincipal = Annotated[Principal, Depends(principal)]

@@ -3,6 +3,7 @@ reachable, with the reason when not)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import APIRouter
@@ -10,9 +11,17 @@ from fastapi.responses import JSONResponse
 
 from variosync.api.deps import ServicesDep
 from variosync.catalog.migrate import check
-from variosync.errors import VarioSyncError
+from variosync.errors import ConfigError, VarioSyncError
+
+log = logging.getLogger("variosync.api")
 
 router = APIRouter(tags=["health"])
+
+
+def _unreachable(part: str, exc: VarioSyncError) -> str:
+    # /readyz answers anyone: hosts, database names, buckets and paths go to the log only
+    log.warning("readyz: the %s is not ready: %s", part, exc.message)
+    return f"unreachable ({exc.code}); the server log has the details"
 
 
 @router.get("/healthz", summary="The process is alive")
@@ -32,13 +41,15 @@ def readyz(shared: ServicesDep) -> JSONResponse:
     try:
         check(shared.service.engine)  # reachable, and migrated to this version's schema
         checks["catalog"] = "ok"
+    except ConfigError as exc:  # the schema's revision: says what to run, names no host
+        checks["catalog"] = f"{exc.message}: {exc.hint}"
     except VarioSyncError as exc:
-        checks["catalog"] = exc.message
+        checks["catalog"] = _unreachable("catalog", exc)
     try:
         shared.service.store.check_reachable()
         checks["store"] = "ok"
     except VarioSyncError as exc:
-        checks["store"] = exc.message
+        checks["store"] = _unreachable("store", exc)
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},
