@@ -5,7 +5,8 @@ The export writers push bytes into a file object; a response pulls chunks. A ``P
 two: the writer runs in its own thread and blocks once a few chunks wait unsent, the response
 iterates the chunks. The route waits for the first chunk (the first megabyte, or everything of a
 small result) before the headers go out, so an error the writer meets early — a bad field, an
-Excel row limit — still answers with its status and the error shape.
+Excel row limit — still answers with its status and the error shape. However the response
+ends (sent, client gone, failed), it stops the pipe, so the writer never outlives it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from contextlib import AbstractContextManager, ExitStack, suppress
 from enum import StrEnum
 from typing import Any, BinaryIO
 
 import polars as pl
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from variosync.billing import Usage
 from variosync.export import write_stream
@@ -175,19 +177,44 @@ class Pipe(io.RawIOBase):
                     write(self)  # type: ignore[arg-type]  # a RawIOBase is a binary file
                     if self._buffer:
                         self._put(bytes(self._buffer))
-                except _Cancelled:
-                    pass  # the client went away: the time used so far is still charged
+                except Exception:
+                    # Once the client has gone, any error is our _Cancelled as the writer
+                    # passed it on (polars' CSV writer wraps it in an OSError): the run ended
+                    # early, it did not fail, and the time used so far is still charged.
+                    if not self._stopped.is_set():
+                        raise
             outcome: object = _END
         except BaseException as exc:  # handed to the response, which raises it
             outcome = exc
         with suppress(_Cancelled):  # nobody is reading any more
             self._put(outcome)
+        if self._stopped.is_set():
+            self._drain()
 
-    def chunks(self) -> Iterator[bytes]:
-        """The written bytes a chunk at a time; re-raises the writer's error."""
+    def stop(self) -> None:
+        """The response has ended (sent, client gone, failed): the writer stops at its next
+        write and the chunks it queued are let go."""
+        self._stopped.set()
+        self._drain()
+
+    def _drain(self) -> None:
+        """Drop the queued chunks: nobody will send them, and the pipe may live on a while."""
+        with suppress(queue.Empty):
+            while True:
+                self._queue.get_nowait()
+
+    def chunks(self) -> Generator[bytes, None, None]:
+        """The written bytes a chunk at a time; re-raises the writer's error. Ends when the
+        pipe is stopped: a stopped writer sends no end, and the response's worker thread must
+        not wait for one."""
         try:
             while True:
-                item = self._queue.get()
+                try:
+                    item = self._queue.get(timeout=_POLL_S)
+                except queue.Empty:
+                    if self._stopped.is_set():
+                        return
+                    continue
                 if item is _END:
                     return
                 if isinstance(item, BaseException):
@@ -196,6 +223,23 @@ class Pipe(io.RawIOBase):
                 yield item
         finally:
             self._stopped.set()
+
+
+class _PipeResponse(StreamingResponse):
+    """Stops its pipe however the response ends. Starlette cancels a response whose client
+    went away without closing its body iterator, which sits in a reference cycle until a
+    cyclic collection: the writer thread would stay blocked until then, holding its queued
+    chunks, the query's scan and an unsettled reservation."""
+
+    def __init__(self, pipe: Pipe, content: Iterable[bytes], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self.pipe = pipe
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.pipe.stop()
 
 
 def streamed(
@@ -222,4 +266,4 @@ def streamed(
     chunks = pipe.chunks()
     first = next(chunks, b"")
     body = itertools.chain((first,), chunks)
-    return StreamingResponse(body, media_type=media_type, headers=headers)
+    return _PipeResponse(pipe, body, media_type=media_type, headers=headers)

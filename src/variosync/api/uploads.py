@@ -23,6 +23,10 @@ from variosync.errors import TooLargeError, UsageError
 MAX_FILES = 100
 MAX_FIELD_BYTES = 64 * 1024
 """Largest value of a form field that is not a file (they are kept in memory)."""
+MAX_FIELDS = 32
+MAX_FIELDS_BYTES = 256 * 1024
+"""Form fields (not files) an upload may have, and their bytes together: the options are a
+few short values, and every field is held in memory until the whole body was read."""
 FLUSH_BYTES = 1 << 20
 """File bytes gathered before they are written (one worker-thread hop per megabyte)."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -76,6 +80,8 @@ class _Receiver:
         self._header_value = b""
         self._name = ""
         self._value = bytearray()
+        self._fields = 0
+        self._field_bytes = 0
         self._file: ReceivedFile | None = None
         self._pending: list[tuple[ReceivedFile, bytes]] = []
         self._pending_bytes = 0
@@ -115,6 +121,13 @@ class _Receiver:
             raise UsageError("a part of the upload has no field name")
         self._name = options[b"name"].decode("utf-8", "replace")
         if b"filename" not in options:
+            self._fields += 1
+            if self._fields > MAX_FIELDS:
+                raise UsageError(
+                    f"form field {self._name!r} is past the {MAX_FIELDS} form fields an "
+                    "upload may have",
+                    hint=f"send each option once; send files as {self.file_field!r}",
+                )
             return
         if self._name != self.file_field:
             raise UsageError(
@@ -136,6 +149,13 @@ class _Receiver:
             return
         if len(self._value) + end - start > MAX_FIELD_BYTES:
             raise UsageError(f"form field {self._name!r} is longer than {MAX_FIELD_BYTES} bytes")
+        self._field_bytes += end - start
+        if self._field_bytes > MAX_FIELDS_BYTES:
+            raise TooLargeError(
+                f"form field {self._name!r} takes the form fields past {MAX_FIELDS_BYTES:,} "
+                "bytes together",
+                hint=f"send each option once; send files as {self.file_field!r}",
+            )
         self._value += data[start:end]
 
     def _part_end(self) -> None:
