@@ -284,3 +284,26 @@ def test_time_spent_waiting_on_the_client_is_not_charged() -> None:
     time.sleep(0.05)
     usage.idle_s = 0.05
     assert usage.elapsed_ms() < 20
+
+
+def test_a_filled_resample_costs_the_rows_it_makes() -> None:
+    """A fill makes a row per bucket, stored or not: 2 rows 60 days apart, filled every second,
+    are 5,184,001 rows (the estimate used to see only the 2 read)."""
+    from dataclasses import replace
+
+    from variosync.billing import query_rows
+    from variosync.query import Fill, Query
+
+    span = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 3, 1, tzinfo=UTC))
+    every_second = Query(every="1s", fill=Fill.PREVIOUS)
+    assert query_rows(2, 1, span, every_second) == 5_184_001
+    assert query_rows(2, 1, span, replace(every_second, fill=None)) == 2  # no fill: rows read
+    daily = Query(every="1d", fill=Fill.LINEAR)
+    assert query_rows(10**9, 4, span, daily) == 10**9  # the larger of the two
+    assert query_rows(4, 4, span, daily) == 61 * 4  # no series named: all of them
+    assert query_rows(4, 4, span, replace(daily, series=("a", "b"))) == 61 * 2
+    assert query_rows(4, 4, span, replace(daily, series=tuple("abcdefgh"))) == 61 * 4
+    ten_days = replace(daily, start=datetime(2024, 2, 1), end=datetime(2024, 2, 11))
+    assert query_rows(4, 4, span, ten_days) == 11 * 4  # the window bounds the grid
+    assert query_rows(4, 4, span, replace(daily, start=datetime(2025, 1, 1))) == 0
+    assert query_rows(4, 4, None, daily) == 4  # no time range known: the rows stored

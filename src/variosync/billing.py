@@ -22,6 +22,8 @@ from variosync.catalog.ledger import MS_PER_HOUR, EntryKind, Ledger
 from variosync.catalog.runs import Claim, RunRegistry
 from variosync.catalog.users import User
 from variosync.errors import PaymentRequiredError
+from variosync.query import Query
+from variosync.selection import filled_rows
 
 HOUR_PACKAGES = (5, 10, 20, 50)
 """Hour packages offered for purchase (no payment provider is connected yet)."""
@@ -74,6 +76,16 @@ def rows_touched(
         if total > 0:
             share *= min(1.0, max(0.0, (hi - lo).total_seconds()) / total)
     return math.ceil(rows * share)
+
+
+def query_rows(
+    rows: int, series_count: int, span: tuple[datetime, datetime] | None, query: Query
+) -> int:
+    """Rows a query may touch: those it reads (``rows_touched``) or, when it fills a
+    resample's empty buckets, those it may make — a grid that can dwarf the rows stored."""
+    window = (query.start, query.end)
+    touched = rows_touched(rows, series_count, span, len(query.series), window)
+    return max(touched, filled_rows(query, span, series_count))
 
 
 def _aware(value: datetime | None) -> datetime | None:

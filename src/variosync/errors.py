@@ -48,11 +48,16 @@ class ConfigError(VarioSyncError):
 
 
 class UsageError(VarioSyncError):
-    """An argument or option value is invalid."""
+    """An argument or option value is invalid; ``field`` names it where known (the option's
+    plain name, e.g. ``every``), for front ends that point at the parameter (the API's body)."""
 
     exit_code = 2
     http_status = 422
     code = "invalid_parameter"
+
+    def __init__(self, message: str, *, hint: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
 
 
 class NotFoundError(VarioSyncError):

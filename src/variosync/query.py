@@ -15,7 +15,14 @@ import polars as pl
 from variosync.errors import UsageError
 from variosync.model import SERIES, TS, TS_DTYPE, Kind
 
-_DURATION = re.compile(r"^(\d+)(ns|us|ms|s|m|min|h|d|w|mo|q|y)$")
+_DURATION = re.compile(r"^(\d{1,18})(ns|us|ms|s|m|min|h|d|w|mo|q|y)$")
+_MICROS = {"us": 1, "ms": 10**3, "s": 10**6, "m": 60 * 10**6, "h": 3600 * 10**6}
+_MICROS |= {"d": 24 * _MICROS["h"], "w": 7 * 24 * _MICROS["h"], "y": 31_556_952 * 10**6}
+_MICROS |= {"mo": _MICROS["y"] // 12, "q": _MICROS["y"] // 4}
+"""Microseconds per unit (a month, quarter and year as their Gregorian averages)."""
+MAX_INTERVAL_YEARS = 1000
+_MAX_HEAD = 2**32 - 1 if pl.get_index_type() == pl.UInt32 else 2**63 - 1
+"""The largest limit polars' row index holds."""
 
 
 class Agg(StrEnum):
@@ -69,26 +76,57 @@ class Query:
 
 def parse_duration(text: str) -> str:
     """A polars duration string from ``1h``, ``15min``, ``1d``…; UsageError if malformed."""
+    return "{}{}".format(*_interval(text))
+
+
+def interval_micros(text: str) -> int:
+    """The length of an interval in microseconds (a month as the Gregorian average)."""
+    count, unit = _interval(text)
+    return count * _MICROS[unit]
+
+
+def _interval(text: str) -> tuple[int, str]:
+    """The number and polars unit of an interval (``every``), within what polars can compute."""
     match = _DURATION.match(text.strip())
     if not match or int(match.group(1)) == 0:
         raise UsageError(
             f"invalid interval {text!r}",
             hint="use a number and a unit: 30s, 15m, 1h, 1d, 1w, 1mo, 1y",
+            field="every",
         )
-    unit = "m" if match.group(2) == "min" else match.group(2)
-    return f"{match.group(1)}{unit}"
+    count, unit = int(match.group(1)), "m" if match.group(2) == "min" else match.group(2)
+    if unit == "ns":
+        # Times are stored in microseconds; a ns interval would also make the fill's grid ns.
+        if count % 1000:
+            raise UsageError(
+                f"invalid interval {text!r}: finer than the stored microseconds",
+                hint="use whole microseconds: 1us, 1ms, 1s",
+                field="every",
+            )
+        count, unit = count // 1000, "us"
+    if count * _MICROS[unit] > MAX_INTERVAL_YEARS * _MICROS["y"]:
+        # polars cannot step a date that far (a fill's grid fails); no bucket needs to be wider
+        raise UsageError(
+            f"invalid interval {text!r}: longer than {MAX_INTERVAL_YEARS} years",
+            hint=f"use at most {MAX_INTERVAL_YEARS}y",
+            field="every",
+        )
+    return count, unit
 
 
-def parse_time(text: str, what: str = "time") -> datetime:
+def parse_time(text: str, what: str = "time", *, field: str | None = None) -> datetime:
     """A datetime from ISO 8601 text (date or date-time). Without an offset it stays naive:
     a query reads it in its display zone (UTC unless the dataset or ``--tz`` names one)."""
     try:
         value = datetime.fromisoformat(text.strip())
-    except ValueError:
+        # in UTC, a time near year 1 or 9999 can fall outside the years datetime holds
+        return value if value.tzinfo is None else value.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise UsageError(
-            f"invalid {what} {text!r}", hint="use ISO 8601: 2024-01-15 or 2024-01-15T09:30:00Z"
+            f"invalid {what} {text!r}",
+            hint="use ISO 8601: 2024-01-15 or 2024-01-15T09:30:00Z",
+            field=field,
         ) from None
-    return value if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _in_zone(value: datetime, zone: str | None) -> datetime:
@@ -125,7 +163,9 @@ def check_zone(zone: str) -> str:
         probe.dt.convert_time_zone(zone)
     except (pl.exceptions.PolarsError, ValueError, TypeError):
         raise UsageError(
-            f"unknown time zone {zone!r}", hint="use an IANA name: UTC, Europe/Berlin, US/Eastern"
+            f"unknown time zone {zone!r}",
+            hint="use an IANA name: UTC, Europe/Berlin, US/Eastern",
+            field="tz",
         ) from None
     return zone
 
@@ -144,6 +184,7 @@ def select_fields(schema: pl.Schema, wanted: tuple[str, ...]) -> list[str]:
         raise UsageError(
             f"unknown field(s): {', '.join(unknown)}",
             hint=f"available fields: {', '.join(available) or '(none)'}",
+            field="fields",
         )
     return list(wanted)
 
@@ -183,6 +224,7 @@ def _resample_exprs(
                 raise UsageError(
                     f"field {name!r} holds text; {', '.join(aggs)} needs numbers",
                     hint="use first, last, count, min or max, or pick numeric --fields",
+                    field="agg",
                 )
             continue
         for agg in usable:
@@ -225,14 +267,17 @@ def run(scan: pl.LazyFrame, query: Query, kind: Kind = Kind.GENERIC) -> pl.LazyF
         if zone is not None and not local_buckets:
             frame = frame.with_columns(pl.col(TS).dt.convert_time_zone(zone))
     elif query.fill is not None:
-        raise UsageError("--fill needs --every", hint="e.g. --every 1h --fill previous")
+        raise UsageError(
+            "--fill needs --every", hint="e.g. --every 1h --fill previous", field="fill"
+        )
     if query.latest:
         frame = frame.filter(pl.col(TS) == pl.col(TS).max().over(SERIES))
     frame = frame.sort(SERIES, TS)
     if query.limit is not None:
         if query.limit < 0:
-            raise UsageError(f"invalid limit {query.limit}", hint="use a number ≥ 0")
-        frame = frame.head(query.limit)
+            raise UsageError(f"invalid limit {query.limit}", hint="use a number ≥ 0", field="limit")
+        # a limit over polars' row index overflows it; no result holds more rows anyway
+        frame = frame.head(min(query.limit, _MAX_HEAD))
     return frame
 
 

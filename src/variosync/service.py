@@ -28,9 +28,11 @@ from variosync.formats.base import ReadOptions
 from variosync.ingest import IngestReport, stage_files
 from variosync.model import IngestOptions, Kind
 from variosync.query import Query, hourly_aggregates, run
+from variosync.selection import check_filled_rows
 from variosync.settings import Settings
 from variosync.store import DeltaStore, VersionInfo
 from variosync.store.locking import file_lock
+from variosync.store.versions import version_to_read
 from variosync.streaming import batches, by_series, in_zone
 from variosync.versioning import Bookkeeper
 
@@ -347,19 +349,25 @@ class Variosync:
 
     def scan(self, name: str, as_of: int | None = None) -> pl.LazyFrame:
         """A lazy frame over the dataset (optionally as of an old version)."""
-        record = self.catalog.get(name)
-        self._require_data(record)
-        return self.store.scan(record.id, record.version if as_of is None else as_of)
+        return self._reading(name, as_of)[1]
 
     def query_lazy(self, name: str, query: Query, as_of: int | None = None) -> pl.LazyFrame:
         """The query as a lazy frame (to stream or collect)."""
+        record, scan = self._reading(name, as_of, query)
+        return run(scan, in_zone(query, self._zone(record, as_of)), Kind(record.kind))
+
+    def _reading(
+        self, name: str, as_of: int | None, query: Query | None = None
+    ) -> tuple[Dataset, pl.LazyFrame]:
+        """The dataset and a scan of the version read, once the version is known to exist
+        and a resample with fill is known not to make an unbounded grid of rows."""
         record = self.catalog.get(name)
         self._require_data(record)
-        return run(
-            self.store.scan(record.id, record.version if as_of is None else as_of),
-            in_zone(query, self._zone(record, as_of)),
-            Kind(record.kind),
-        )
+        version = version_to_read(record.version, as_of)
+        if query is not None:
+            span = (record.start, record.end) if record.start and record.end else None
+            check_filled_rows(query, span, record.series_count)
+        return record, self.store.scan(record.id, version)
 
     def query(
         self, name: str, query: Query | None = None, as_of: int | None = None
@@ -394,10 +402,8 @@ class Variosync:
         series at a time (rows are stored sorted by series, so each group's read skips the
         other row groups by their statistics); resamples, latest points and limits are small.
         """
-        record = self.catalog.get(name)
-        self._require_data(record)
+        record, scan = self._reading(name, as_of, query)
         query = in_zone(query or Query(), self._zone(record, as_of))
-        scan = self.store.scan(record.id, record.version if as_of is None else as_of)
         kind = Kind(record.kind)
         whole = run(scan, query, kind)  # validates the query before any output starts
         if query.every or query.latest or query.limit is not None:

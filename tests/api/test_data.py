@@ -137,14 +137,14 @@ def test_query_selections(client: TestClient, user: Account, sensors: str) -> No
 
 
 BAD_QUERIES = [
-    ("fields=nope", None),
-    ("tz=Mars/Base", None),
-    ("agg=avg&every=1h", None),
-    ("agg=mean", None),
-    ("fill=previous", None),
-    ("start=yesterday", None),
-    ("every=1parsec", None),
-    ("every=1h&agg=mean&fields=nope", None),
+    ("fields=nope", "fields"),
+    ("tz=Mars/Base", "tz"),
+    ("agg=avg&every=1h", "agg"),
+    ("agg=mean", "agg"),
+    ("fill=previous", "fill"),
+    ("start=yesterday", "start"),
+    ("every=1parsec", "every"),
+    ("every=1h&agg=mean&fields=nope", "fields"),
     ("limit=-1", "limit"),
     ("fill=bogus", "fill"),
     ("format=xml", "format"),

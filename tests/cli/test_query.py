@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -359,3 +360,33 @@ def test_aggregates_csv_by_day(vs: Cli, tiny: str) -> None:
 
 def test_aggregates_bad_interval(vs: Cli, tiny: str) -> None:
     assert "invalid interval" in vs.fails("aggregates", tiny, "--every", "hourly", code=2)
+
+
+@pytest.mark.parametrize("command", ["query", "aggregates", "export"])
+def test_a_version_past_the_latest_is_refused_at_once(
+    vs: Cli, tiny: str, tmp_path: Path, command: str
+) -> None:
+    """The store's search for a missing version grows with its number (10**8 took 8 s)."""
+    args = [tmp_path / "out.csv"] if command == "export" else []
+    started = time.perf_counter()
+    line = vs.fails(command, tiny, *args, "--as-of", "100000000", code=3)
+    assert line == "error: version 100000000 does not exist (latest is 0)"
+    assert time.perf_counter() - started < 5
+
+
+def test_extreme_values_are_clear_errors(vs: Cli, tiny: str) -> None:
+    assert len(vs.points(tiny, "--limit", "1" + "0" * 30)) == 6  # past polars' row index
+    start = ["--start", "0001-01-01T00:00:00+01:00"]  # before year 1 in UTC
+    assert vs.fails("query", tiny, *start, code=2) == f"error: invalid --start {start[1]!r}"
+    for every, words in [("1000000000000d", "longer than 1000 years"), ("1ns", "finer")]:
+        assert words in vs.fails("query", tiny, "--every", every, "--fill", "null", code=2)
+
+
+def test_a_filled_resample_too_large_is_refused(
+    vs: Cli, tiny: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("variosync.selection.MAX_FILLED_ROWS", 3)
+    fill = ["-s", "a", "--fields", "v", "--fill", "previous", "--every"]
+    line = vs.fails("query", tiny, *fill, "1h", code=2)
+    assert line == "error: filling empty 1h buckets would make about 4 rows (at most 3)"
+    assert [p["v"] for p in vs.points(tiny, *fill, "2h")] == [3.25, 10.0]

@@ -1,4 +1,5 @@
-"""The one JSON error shape of the REST API: ``{"error": {"code", "message", "hint"}}``.
+"""The one JSON error shape of the REST API: ``{"error": {"code", "message", "hint"}}``, plus
+``field`` when a parameter is to blame.
 
 Every error — ours, a bad parameter, an unknown route, an unexpected failure — leaves through
 these handlers. No stack trace, exception text of a library, or secret reaches a response.
@@ -15,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from variosync.errors import AuthError, PaymentRequiredError, VarioSyncError
+from variosync.errors import AuthError, PaymentRequiredError, UsageError, VarioSyncError
 
 log = logging.getLogger("variosync.api")
 
@@ -53,6 +54,8 @@ async def _ours(_request: Request, exc: Exception) -> JSONResponse:
     headers: dict[str, str] = {}
     if isinstance(exc, PaymentRequiredError):
         extra = {"balance_hours": exc.balance_hours, "cost_hours": exc.cost_hours}
+    if isinstance(exc, UsageError) and exc.field is not None:
+        extra["field"] = exc.field  # as a RequestValidationError names it
     if isinstance(exc, AuthError):
         headers["WWW-Authenticate"] = "Bearer"
     if exc.http_status >= 500:

@@ -24,6 +24,15 @@ DatasetName = Annotated[
 ]
 
 
+MAX_AS_OF = 2**31 - 1
+MAX_LIMIT = 10**9
+"""Bounds that turn an absurd number into a 422 naming it (the facade refuses a version the
+dataset lacks; a limit past polars' row index would overflow it)."""
+AsOf = Annotated[
+    int | None, QueryParam(ge=0, le=MAX_AS_OF, description="Read an old version (see history)")
+]
+
+
 def selection(
     series: Annotated[
         list[str] | None, QueryParam(description="Series to keep (repeat, or a,b)")
@@ -45,8 +54,10 @@ def selection(
     ] = None,
     fill: Annotated[Fill | None, QueryParam(description="Fill empty buckets")] = None,
     latest: Annotated[bool, QueryParam(description="Only the latest point of each series")] = False,
-    limit: Annotated[int | None, QueryParam(ge=0, description="At most this many rows")] = None,
-    as_of: Annotated[int | None, QueryParam(ge=0, description="Read an old version")] = None,
+    limit: Annotated[
+        int | None, QueryParam(ge=0, le=MAX_LIMIT, description="At most this many rows")
+    ] = None,
+    as_of: AsOf = None,
     tz: Annotated[
         str | None,
         QueryParam(
@@ -74,4 +85,4 @@ def selection(
 SelectionDep = Annotated[Selection, Depends(selection)]
 
 
-__all__ = ["DatasetName", "Selection", "SelectionDep", "selection", "series_ids", "split"]
+__all__ = ["AsOf", "DatasetName", "Selection", "SelectionDep", "selection", "series_ids", "split"]

@@ -16,7 +16,7 @@ from pydantic import AfterValidator
 from starlette.responses import StreamingResponse
 
 from variosync.api.deps import ClientIP, CurrentUser, IdempotencyKey, ServiceDep, ServicesDep
-from variosync.api.params import DatasetName, SelectionDep
+from variosync.api.params import AsOf, DatasetName, SelectionDep
 from variosync.api.responses import (
     COMPRESSED_MEDIA_TYPES,
     QueryFormat,
@@ -25,7 +25,7 @@ from variosync.api.responses import (
     write_query,
 )
 from variosync.api.views import frame_rows
-from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows, rows_touched
+from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows, query_rows
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 
 router = APIRouter(prefix="/datasets/{name}", tags=["data"])
@@ -94,9 +94,8 @@ def query(
     spec, as_of = selection.query, selection.as_of
     batches = service.stream(name, spec, as_of)  # a bad field or zone fails here
     guard: AbstractContextManager[object] | None = None
-    window = (spec.start, spec.end)
     span = (record.start, record.end) if record.start and record.end else None
-    rows = rows_touched(record.row_count, record.series_count, span, len(spec.series), window)
+    rows = query_rows(record.row_count, record.series_count, span, spec)
     if rows > shared.settings.metered_query_rows:
         estimate = estimate_rows(rows, QUERY_ROWS_PER_S)
         guard = shared.meter.metered(user, "query", name, estimate, key, ip)
@@ -112,7 +111,7 @@ def aggregates(
     name: DatasetName,
     service: ServiceDep,
     every: Annotated[str, QueryParam(description="Bucket width: 15m, 1h, 1d…")] = "1h",
-    as_of: Annotated[int | None, QueryParam(ge=0, description="Read an old version")] = None,
+    as_of: AsOf = None,
 ) -> list[dict[str, Any]]:
     """One row per bucket: its start (``ts``), ``points`` and ``series``."""
     return frame_rows(service.aggregates(name, every, as_of))
@@ -141,11 +140,8 @@ def export(
     batches = service.stream(name, selection.query, selection.as_of)
     chosen = EXPORT_FORMATS[fmt]
     filename = name + chosen.extensions[0] + (f".{compression}" if compression else "")
-    spec = selection.query
     span = (record.start, record.end) if record.start and record.end else None
-    rows = rows_touched(
-        record.row_count, record.series_count, span, len(spec.series), (spec.start, spec.end)
-    )
+    rows = query_rows(record.row_count, record.series_count, span, selection.query)
     estimate = estimate_rows(rows, EXPORT_ROWS_PER_S)
     response = streamed(
         lambda sink: write_stream(batches, sink, fmt, compression, name=name),
