@@ -23,6 +23,10 @@ catches and hides them::
 
 from __future__ import annotations
 
+CLI_USER_AGENT = "variosync-cli/"
+"""The User-Agent prefix of the CLI's client for a server: the server words errors for the
+command line (``--fields``, `variosync datasets`) for it, in API terms for everyone else."""
+
 
 class VarioSyncError(Exception):
     """Base class: a user-facing message plus an optional hint."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from tests.api.conftest import assert_error, make_settings, services
+from tests.api.conftest import Account, assert_error, make_settings, services
 from variosync.api import create_app
+from variosync.api.errors import in_api_terms
 
 
 def test_healthz_and_readyz_answer_on_a_working_server(client: TestClient) -> None:
@@ -73,3 +75,32 @@ def test_failed_sign_ins_by_credential_are_audited_without_the_secret(
     assert [e.target for e in events] == ["jwt", "vs_xxxxxxxx", "vs_xxxxxxxx"]
     assert all(e.client_ip == "testclient" for e in events)
     assert all(bad_key not in str(e) for e in events)
+
+
+@pytest.mark.parametrize(
+    ("core", "api"),
+    [
+        ("`variosync datasets` lists the datasets", "GET /api/v1/datasets lists your datasets"),
+        ("pass --time-col NAME (and --time-format", "pass 'time_col' NAME (and 'time_format'"),
+        ("--fill needs --every", "'fill' needs 'every'"),
+        ("from 2024-01-01T00:00:00Z to x--y", "from 2024-01-01T00:00:00Z to x--y"),
+        (None, None),
+    ],
+)
+def test_core_messages_are_worded_for_api_users(core: str | None, api: str | None) -> None:
+    assert in_api_terms(core) == api
+
+
+def test_an_unknown_dataset_hint_names_the_route(client: TestClient, user: Account) -> None:
+    error = assert_error(
+        client.get("/api/v1/datasets/nope", headers=user.headers), 404, "not_found"
+    )
+    assert error["hint"] == "GET /api/v1/datasets lists your datasets"
+
+
+def test_the_cli_client_gets_messages_in_cli_terms(client: TestClient, user: Account) -> None:
+    headers = user.headers | {"User-Agent": "variosync-cli/0.1.0"}
+    response = client.get("/api/v1/datasets/nope", headers=headers)
+    assert assert_error(response, 404, "not_found")["hint"] == (
+        "`variosync datasets` lists the datasets"
+    )

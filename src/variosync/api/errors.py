@@ -8,6 +8,7 @@ these handlers. No stack trace, exception text of a library, or secret reaches a
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -16,7 +17,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from variosync.errors import AuthError, PaymentRequiredError, UsageError, VarioSyncError
+from variosync.errors import (
+    CLI_USER_AGENT,
+    AuthError,
+    PaymentRequiredError,
+    UsageError,
+    VarioSyncError,
+)
 
 log = logging.getLogger("variosync.api")
 
@@ -40,6 +47,33 @@ def error_body(code: str, message: str, hint: str | None = None, **extra: Any) -
     return {"error": {"code": code, "message": message, "hint": hint, **extra}}
 
 
+_COMMANDS = {
+    "`variosync datasets` lists the datasets": "GET /api/v1/datasets lists your datasets",
+    "`variosync history NAME` lists the versions": (
+        "GET /api/v1/datasets/{name}/history lists the versions"
+    ),
+    "`variosync users list` lists the accounts": "GET /api/v1/admin/users lists the accounts",
+    "`variosync info NAME` or a query with --latest lists the series": (
+        "GET /api/v1/datasets/{name}/series lists the series"
+    ),
+}
+_OPTION = re.compile(r"(?<![\w-])--([a-z][a-z0-9-]*)")
+
+
+def in_api_terms(text: str | None) -> str | None:
+    """A core message or hint as an API user reads it: command-line options become parameter
+    names (``--time-col`` → ``'time_col'``) and CLI commands the route that does the same."""
+    if text is None:
+        return None
+    for command, route in _COMMANDS.items():
+        text = text.replace(command, route)
+    return _OPTION.sub(lambda m: repr(m.group(1).replace("-", "_")), text)
+
+
+def _unchanged(text: str | None) -> str | None:
+    return text
+
+
 def _location(loc: Any) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in ("query", "path", "header", "body", "cookie"):
@@ -48,8 +82,11 @@ def _location(loc: Any) -> str:
     return ".".join(parts)
 
 
-async def _ours(_request: Request, exc: Exception) -> JSONResponse:
+async def _ours(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, VarioSyncError)
+    words = in_api_terms
+    if request.headers.get("user-agent", "").startswith(CLI_USER_AGENT):
+        words = _unchanged
     extra: dict[str, Any] = {}
     headers: dict[str, str] = {}
     if isinstance(exc, PaymentRequiredError):
@@ -61,7 +98,7 @@ async def _ours(_request: Request, exc: Exception) -> JSONResponse:
     if exc.http_status >= 500:
         log.warning("%s: %s", type(exc).__name__, exc.message)
     return JSONResponse(
-        error_body(exc.code, exc.message, exc.hint, **extra),
+        error_body(exc.code, words(exc.message) or "", words(exc.hint), **extra),
         status_code=exc.http_status,
         headers=headers,
     )

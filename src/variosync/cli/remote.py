@@ -21,7 +21,7 @@ from variosync import __version__, errors
 from variosync.catalog import Dataset
 from variosync.cli import wire
 from variosync.cli.credentials import API_PREFIX, Credentials
-from variosync.errors import StorageError, UsageError, VarioSyncError
+from variosync.errors import CLI_USER_AGENT, StorageError, UsageError, VarioSyncError
 from variosync.export import resolve_format
 from variosync.ingest import IngestReport
 from variosync.model import IngestOptions
@@ -96,7 +96,8 @@ class RemoteService:
         self.stored = stored
         """Whether the credentials are the home's (not a login in progress)."""
         self._series: dict[str, list[str]] = {}
-        headers = {"User-Agent": f"variosync-cli/{__version__}"}
+        # the server words its errors for the command line when it sees this agent
+        headers = {"User-Agent": f"{CLI_USER_AGENT}{__version__}"}
         if credentials.api_key:
             headers["Authorization"] = f"Bearer {credentials.api_key}"
         self._http = httpx.Client(
