@@ -34,3 +34,5 @@ class IngestOptions:
     kind: Kind | None = None
     sheet: str | None = None
     strict: bool = False
+    max_unpacked_bytes: int | None = None
+    """Refuse a compressed file that unpacks to more than this (server uploads); None: no cap."""

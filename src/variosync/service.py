@@ -135,7 +135,9 @@ class Variosync:
             from variosync.cleaning import check_row_local
 
             check_row_local(recipe, dataset)
-        read_options = ReadOptions(batch_rows=self.settings.ingest_batch_rows, sheet=options.sheet)
+        read_options = ReadOptions(
+            self.settings.ingest_batch_rows, options.sheet, options.max_unpacked_bytes
+        )
         staged = stage_files(
             [Path(p) for p in paths],
             options,

@@ -106,6 +106,12 @@ class Settings(BaseSettings):
         validation_alias=_env("VARIOSYNC_UPLOAD_MAX_BYTES", "upload_max_bytes"),
         description="Largest upload the server accepts, in bytes (larger ones answer 413).",
     )
+    upload_max_unpacked_bytes: int = Field(
+        default=20 * 1024 * 1024 * 1024,
+        ge=1,
+        validation_alias=_env("VARIOSYNC_UPLOAD_MAX_UNPACKED_BYTES", "upload_max_unpacked_bytes"),
+        description="Largest size a compressed upload may unpack to (a zip bomb answers 413).",
+    )
     open_signup: bool = Field(
         default=True,
         validation_alias=_env("VARIOSYNC_OPEN_SIGNUP", "open_signup"),

@@ -272,3 +272,32 @@ def test_without_enforced_payment_nothing_is_debited(tmp_path: Path) -> None:
 )
 def test_safe_name(sent: str, safe: str) -> None:
     assert safe_name(sent, 3) == safe
+
+
+@pytest.mark.parametrize("suffix", ["gz", "zip"])
+def test_a_file_that_unpacks_past_the_limit_is_refused(tmp_path: Path, suffix: str) -> None:
+    """A small compressed upload must not fill the server's disk (a zip bomb)."""
+    import gzip
+    import io
+    import zipfile
+
+    rows = "time,value\n" + "2024-01-01T00:00:00Z,1.0\n" * 200_000  # ~5 MB, compresses ~1000×
+    if suffix == "gz":
+        packed = gzip.compress(rows.encode())
+    else:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("rows.csv", rows)
+        packed = buffer.getvalue()
+    settings = make_settings(tmp_path / "home", upload_max_unpacked_bytes=1_000_000)
+    with TestClient(create_app(settings)) as client:
+        user = signup(client, hours=1)
+        before = ledger(client, user)
+        refused = upload(client, user, "bomb", [(f"rows.csv.{suffix}", packed)])
+        error = assert_error(refused, 413, "too_large")
+        assert "unpacks to more than 1,000,000 bytes" in str(error["message"])
+        assert_error(dataset(client, user, "bomb"), 404, "not_found")
+        assert ledger(client, user)[len(before) :] == [
+            (EntryKind.DEBIT, "ingest"),
+            (EntryKind.REFUND, "ingest"),
+        ]

@@ -41,7 +41,8 @@ def open_source(path: Path, options: ReadOptions) -> Iterator[RawSource]:
     with ExitStack() as stack:
         payload = path
         if compression is not None:
-            payload = unwrap(path, compression, compression_from_name(path.name)[1], stack)
+            inner = compression_from_name(path.name)[1]
+            payload = unwrap(path, compression, inner, stack, options.max_unpacked_bytes)
         source = FORMATS[name].open(payload, options)
         source.name = path.name
         stack.callback(_close, source.batches)

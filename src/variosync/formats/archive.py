@@ -15,7 +15,7 @@ from typing import BinaryIO, Final, Protocol
 
 import zstandard
 
-from variosync.errors import ReadError
+from variosync.errors import ReadError, TooLargeError
 from variosync.formats.batches import LIBRARY_ERRORS, read_error
 from variosync.formats.sniff import (
     BZIP2_MAGIC,
@@ -76,8 +76,11 @@ def peek(path: Path, compression: str, inner_name: str) -> tuple[str, bytes]:
     return name, head
 
 
-def unwrap(path: Path, compression: str, inner_name: str, stack: ExitStack) -> Path:
-    """Decompress ``path`` into a temp file (deleted when ``stack`` closes); return its path."""
+def unwrap(
+    path: Path, compression: str, inner_name: str, stack: ExitStack, limit: int | None = None
+) -> Path:
+    """Decompress ``path`` into a temp file (deleted when ``stack`` closes); return its path.
+    Past ``limit`` bytes of payload, TooLargeError (a small upload must not fill the disk)."""
     folder = Path(tempfile.mkdtemp(prefix="variosync-"))
     stack.callback(shutil.rmtree, folder, ignore_errors=True)
     with ExitStack() as reading:
@@ -85,10 +88,23 @@ def unwrap(path: Path, compression: str, inner_name: str, stack: ExitStack) -> P
         target = folder / name
         try:
             with target.open("wb") as out:
-                shutil.copyfileobj(source, out, _CHUNK)
+                _copy(source, out, limit, path)
         except LIBRARY_ERRORS as exc:
             raise _error(path, compression, exc) from exc
     return target
+
+
+def _copy(source: _Readable, out: BinaryIO, limit: int | None, path: Path) -> None:
+    written = 0
+    while chunk := source.read(_CHUNK):
+        written += len(chunk)
+        if limit is not None and written > limit:
+            raise TooLargeError(
+                f"{path.name}: unpacks to more than {limit:,} bytes",
+                hint="upload it uncompressed or in parts, or ask the operator to raise "
+                "VARIOSYNC_UPLOAD_MAX_UNPACKED_BYTES",
+            )
+        out.write(chunk)
 
 
 def _open_payload(

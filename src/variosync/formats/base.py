@@ -36,6 +36,8 @@ class ReadOptions:
 
     batch_rows: int = 1_000_000
     sheet: str | None = None
+    max_unpacked_bytes: int | None = None
+    """A compressed file that unpacks to more than this is refused (None: no limit)."""
 
 
 Opener = Callable[[Path, ReadOptions], RawSource]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +133,10 @@ async def upload(
     folder = Path(temp.name)
     try:
         form = await receive_form(request, folder, shared.settings.upload_max_bytes)
-        options = UploadOptions.of(form).ingest_options()
+        options = replace(
+            UploadOptions.of(form).ingest_options(),
+            max_unpacked_bytes=shared.settings.upload_max_unpacked_bytes,
+        )
         if not form.files:
             raise UsageError("the upload holds no file", hint="send each file as field 'files'")
         paths = [f.path for f in form.files]
