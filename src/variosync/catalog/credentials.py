@@ -117,20 +117,8 @@ class CredentialCatalog:
     def resolve(self, secret: str) -> tuple[Credential, str] | None:
         """The live credential a secret belongs to and its user's id; None when the secret is
         unknown, revoked or expired. The owner must still be checked for ``disabled``."""
-        table = CredentialRow.__table__
-        query = select(table).where(table.c.secret_hash == digest(secret))
-        try:
-            with self._engine.connect() as connection:
-                row = connection.execute(query).first()
-        except SQLAlchemyError as exc:
-            raise StorageError(f"credential lookup failed: {type(exc).__name__}") from exc
-        if row is None:
-            return None
-        found = _credential(row)
-        now = datetime.now(UTC)
-        if found.revoked_at is not None or (found.expires_at and found.expires_at <= now):
-            return None
-        return found, found.user_id
+        found = self.resolve_user(secret)
+        return None if found is None else (found[0], found[1].id)
 
     def resolve_user(self, secret: str) -> tuple[Credential, User] | None:
         """The live credential a secret belongs to, with its account, in one lookup (every
