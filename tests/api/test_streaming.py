@@ -39,7 +39,7 @@ from variosync.api.responses import CHUNK_BYTES, Pipe, QueryFormat, write_query
 from variosync.api.uploads import MAX_FIELDS, MAX_FIELDS_BYTES, receive_form
 from variosync.billing import FAILED
 from variosync.catalog.ledger import MS_PER_HOUR, EntryKind
-from variosync.errors import TooLargeError, UsageError
+from variosync.errors import StorageError, TooLargeError, UsageError
 from variosync.export import write_stream
 from variosync.model import IngestOptions
 from variosync.settings import Settings
@@ -311,3 +311,24 @@ def test_every_known_option_still_fits(client: TestClient, user: Account) -> Non
     response = post_form(client, user, options)
     assert response.status_code == 200, response.text
     assert response.json()["rows_written"] == 2
+
+
+def test_an_export_whose_route_fails_after_its_writer_started_stops_the_writer(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The audit write comes after the writer started; if it fails, no response is sent, and
+    only the route can stop the writer."""
+    audit = live.shared.accounts.audit
+    record = audit.record
+
+    def failing(action: str, **kwargs: Any) -> None:
+        if action == "export":
+            raise StorageError("the audit log is unavailable")
+        record(action, **kwargs)
+
+    monkeypatch.setattr(audit, "record", failing)
+    before = writer_threads()
+    with httpx.Client(base_url=live.url, headers=live.headers, timeout=30) as http:
+        response = http.get("/api/v1/datasets/big/export", params={"format": "csv"})
+    assert_error(response, 503, "storage_error")
+    assert wait_for(lambda: not (writer_threads() - before)), "the writer outlived its route"

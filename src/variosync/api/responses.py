@@ -225,7 +225,7 @@ class Pipe(io.RawIOBase):
             self._stopped.set()
 
 
-class _PipeResponse(StreamingResponse):
+class PipeResponse(StreamingResponse):
     """Stops its pipe however the response ends. Starlette cancels a response whose client
     went away without closing its body iterator, which sits in a reference cycle until a
     cyclic collection: the writer thread would stay blocked until then, holding its queued
@@ -241,6 +241,11 @@ class _PipeResponse(StreamingResponse):
         finally:
             self.pipe.stop()
 
+    def abandon(self) -> None:
+        """Stop the writer of a response that will not be sent (the route failed after
+        starting it)."""
+        self.pipe.stop()
+
 
 def streamed(
     write: Callable[[BinaryIO], object],
@@ -248,7 +253,7 @@ def streamed(
     *,
     guard: AbstractContextManager[object] | None = None,
     headers: dict[str, str] | None = None,
-) -> StreamingResponse:
+) -> PipeResponse:
     """Start ``write`` in a thread inside ``guard`` (entered here, so a 402 comes before any
     work) and stream its bytes, the first chunk read before the headers: call from a worker
     thread."""
@@ -266,4 +271,4 @@ def streamed(
     chunks = pipe.chunks()
     first = next(chunks, b"")
     body = itertools.chain((first,), chunks)
-    return _PipeResponse(pipe, body, media_type=media_type, headers=headers)
+    return PipeResponse(pipe, body, media_type=media_type, headers=headers)

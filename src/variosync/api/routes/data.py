@@ -150,7 +150,11 @@ def export(
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
     detail = {"format": fmt, "compression": compression, "as_of": selection.as_of}
-    shared.accounts.audit.record(
-        "export", user_id=user.id, target=name, client_ip=ip, detail=detail
-    )
+    try:
+        shared.accounts.audit.record(
+            "export", user_id=user.id, target=name, client_ip=ip, detail=detail
+        )
+    except BaseException:
+        response.abandon()  # its writer already runs; only the response would stop it
+        raise
     return response
