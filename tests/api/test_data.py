@@ -399,3 +399,26 @@ def test_pipe_hands_the_writer_error_to_the_response() -> None:
 )
 def test_negotiate(fmt: QueryFormat | None, accept: str | None, chosen: QueryFormat) -> None:
     assert negotiate(fmt, accept) is chosen
+
+
+def test_reading_an_old_larger_version_is_estimated_on_its_own_rows(tmp_path: Path) -> None:
+    """Today's version may be tiny while an old one is large: the estimate follows the read."""
+    settings = make_settings(tmp_path / "home", metered_query_rows=100)
+    with TestClient(create_app(settings)) as client:
+        user = signup(client, hours=1)
+        head = b"time,value\n"
+        small = head + b"".join(b"2024-01-01T00:00:%02dZ,1\n" % i for i in range(5))
+        large = head + b"".join(b"2024-01-02T%02d:%02d:00Z,2\n" % divmod(i, 60) for i in range(600))
+        for body in (small, large):
+            assert upload(client, user, "grow", [("g.csv", body)]).status_code == 200
+        restored = client.post(
+            "/api/v1/datasets/grow/restore", json={"version": 0}, headers=user.headers
+        )
+        assert restored.status_code == 200, restored.text
+        before = len(ledger(client, user))
+        today = client.get("/api/v1/datasets/grow/query", headers=user.headers)
+        assert today.status_code == 200 and len(today.json()) == 5
+        assert len(ledger(client, user)) == before  # 5 rows: free
+        old = client.get("/api/v1/datasets/grow/query?as_of=1", headers=user.headers)
+        assert old.status_code == 200 and len(old.json()) == 605
+        assert [kind for kind, _ in ledger(client, user)[before:]][:1] == [EntryKind.DEBIT]

@@ -117,6 +117,11 @@ class DeltaStore:
         """Raise a StorageError saying why the store cannot be used (readiness checks)."""
         check_reachable(self.root, self._options or {})
 
+    def row_count(self, table_id: str, version: int) -> int:
+        """Rows in one version, from the log's file statistics (no data file is read)."""
+        actions = pa.table(self._open(table_id, version).get_add_actions(flatten=True))
+        return int(sum(actions.column("num_records").to_pylist(), 0))
+
     def exists(self, table_id: str) -> bool:
         """Whether the table has at least one commit."""
         try:

@@ -26,7 +26,9 @@ from variosync.api.responses import (
 )
 from variosync.api.views import frame_rows
 from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows, query_rows
+from variosync.catalog import Dataset
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
+from variosync.service import Variosync
 
 router = APIRouter(prefix="/datasets/{name}", tags=["data"])
 
@@ -66,6 +68,13 @@ CompressionParam = Annotated[
 ]
 
 
+def _stored_rows(service: Variosync, record: Dataset, as_of: int | None) -> int:
+    """The rows of the version read: an old version may hold far more than today's."""
+    if as_of is None or as_of == record.version:
+        return record.row_count
+    return service.store.row_count(record.id, as_of)
+
+
 @router.get(
     "/query",
     summary="Query points (streamed); metered above VARIOSYNC_METERED_QUERY_ROWS",
@@ -95,7 +104,7 @@ def query(
     batches = service.stream(name, spec, as_of)  # a bad field or zone fails here
     guard: AbstractContextManager[object] | None = None
     span = (record.start, record.end) if record.start and record.end else None
-    rows = query_rows(record.row_count, record.series_count, span, spec)
+    rows = query_rows(_stored_rows(service, record, as_of), record.series_count, span, spec)
     if rows > shared.settings.metered_query_rows:
         estimate = estimate_rows(rows, QUERY_ROWS_PER_S)
         guard = shared.meter.metered(user, "query", name, estimate, key, ip)
@@ -141,7 +150,8 @@ def export(
     chosen = EXPORT_FORMATS[fmt]
     filename = name + chosen.extensions[0] + (f".{compression}" if compression else "")
     span = (record.start, record.end) if record.start and record.end else None
-    rows = query_rows(record.row_count, record.series_count, span, selection.query)
+    stored = _stored_rows(service, record, selection.as_of)
+    rows = query_rows(stored, record.series_count, span, selection.query)
     estimate = estimate_rows(rows, EXPORT_ROWS_PER_S)
     response = streamed(
         lambda sink: write_stream(batches, sink, fmt, compression, name=name),
