@@ -79,3 +79,14 @@ def test_readme_gives_the_two_setup_commands_on_its_first_screen() -> None:
     assert "variosync serve" in first_screen
     assert "bash scripts/test.sh" in first_screen
     assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_route_of_the_server_is_documented() -> None:
+    from variosync.api import create_app
+
+    server_doc = (ROOT / "docs" / "server.md").read_text()
+    app = create_app(Settings(home=ROOT / "unused"))
+    for path, operations in app.openapi()["paths"].items():
+        for method in operations:
+            route = f"`{method.upper()} {path.removeprefix('/api/v1')}`"
+            assert f"| {route} |" in server_doc, route
