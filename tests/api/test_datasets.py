@@ -185,3 +185,69 @@ def test_unknown_and_invalid_names(
 def test_signed_out(client: TestClient) -> None:
     assert_error(client.get(API), 401, "unauthenticated")
     assert_error(client.get(f"{API}/x/query"), 401, "unauthenticated")
+
+
+def _ledger(client: TestClient, user: Account) -> list[tuple[str, str]]:
+    entries = services(client).accounts.ledger.entries(user.id)
+    return [(e.kind.value, e.operation) for e in reversed(entries)]
+
+
+def test_cleaning_is_metered_and_a_retried_apply_never_runs_twice(
+    client: TestClient, user: Account, sensors: str
+) -> None:
+    recipe = {"recipe": [{"op": "shift_time", "by": "1h"}]}
+    url = f"/api/v1/datasets/{sensors}/clean"
+    before = len(_ledger(client, user))
+    preview = {**recipe, "dry_run": True}
+    counts = []
+    for _ in range(2):  # a retried preview is free
+        dry = client.post(url, json=preview, headers=user.headers | {"Idempotency-Key": "p1"})
+        assert dry.status_code == 200, dry.text
+        counts.append(len(_ledger(client, user)))
+    assert _ledger(client, user)[before] == ("debit", "clean")
+    # the reservation and its settlement (none when the run used exactly the estimate), once
+    assert counts[0] == counts[1] and counts[0] - before in (1, 2)
+    once = user.headers | {"Idempotency-Key": "c1"}
+    applied = client.post(url, json=recipe, headers=once)
+    assert applied.status_code == 200, applied.text
+    version = client.get(f"/api/v1/datasets/{sensors}", headers=user.headers).json()["version"]
+    again = client.post(url, json=recipe, headers=once)
+    assert "not run twice" in str(assert_error(again, 409, "conflict")["message"])
+    after = client.get(f"/api/v1/datasets/{sensors}", headers=user.headers).json()["version"]
+    assert after == version  # shifted once, not twice
+    assert ("debit", "clean") in _ledger(client, user)[counts[1] :]
+
+
+def test_cleaning_without_hours_answers_402_and_changes_nothing(
+    client: TestClient, user: Account, sensors: str
+) -> None:
+    shared = services(client)
+    balance = shared.accounts.ledger.balance_ms(user.id)
+    shared.accounts.ledger.debit(user.id, balance, "drain", operation="test")
+    response = client.post(
+        f"/api/v1/datasets/{sensors}/clean",
+        json={"recipe": [{"op": "drop_nulls"}]},
+        headers=user.headers,
+    )
+    assert_error(response, 402, "insufficient_hours")
+    history = client.get(f"/api/v1/datasets/{sensors}/history", headers=user.headers).json()
+    assert len(history) == 1
+
+
+def test_profiling_again_is_metered_above_the_threshold(
+    tmp_path: object, client: TestClient, user: Account, sensors: str
+) -> None:
+    shared = services(client)
+    url = f"/api/v1/datasets/{sensors}/profile"
+    before = len(_ledger(client, user))
+    assert client.get(url, headers=user.headers).status_code == 200
+    assert client.get(url + "?refresh=true", headers=user.headers).status_code == 200
+    assert len(_ledger(client, user)) == before  # 1,080 rows: under the threshold
+    shared.settings.metered_query_rows = 100
+    try:
+        assert client.get(url, headers=user.headers).status_code == 200  # stored: free
+        assert len(_ledger(client, user)) == before
+        assert client.get(url + "?refresh=true", headers=user.headers).status_code == 200
+        assert ("debit", "profile") in _ledger(client, user)[before:]
+    finally:
+        shared.settings.metered_query_rows = 1_000_000

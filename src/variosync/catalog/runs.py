@@ -50,9 +50,17 @@ class RunRegistry:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def claim(self, user_id: str, key: str, operation: str, fingerprint: str) -> Claim:
+    def claim(
+        self,
+        user_id: str,
+        key: str,
+        operation: str,
+        fingerprint: str,
+        max_replays: int = MAX_REPLAYS,
+    ) -> Claim:
         """Claim ``key`` for this request; ConflictError when it belongs to another request,
-        is running, or has been replayed (or has failed) too often."""
+        is running, or has been replayed (or has failed) too often. ``max_replays`` 0 is for
+        work that must not run twice (a cleaning recipe that shifts times would shift again)."""
         now = datetime.now(UTC)
         table = RunRow.__table__
         values = {
@@ -87,11 +95,11 @@ class RunRegistry:
             return Claim(True, int(found["attempt"]) if found else 1)
         if self._change(
             update(RunRow)
-            .where(*mine, table.c.state == RunState.DONE.value, table.c.replays < MAX_REPLAYS)
+            .where(*mine, table.c.state == RunState.DONE.value, table.c.replays < max_replays)
             .values(state=RunState.RUNNING.value, replays=table.c.replays + 1, updated_at=now)
         ):
             return Claim(False, 0)
-        raise self._refusal(self._get(user_id, key), fingerprint)
+        raise self._refusal(self._get(user_id, key), fingerprint, max_replays)
 
     def finish(self, user_id: str, key: str, ok: bool) -> None:
         """Record how the claimed run ended."""
@@ -118,7 +126,7 @@ class RunRegistry:
         return None if row is None else dict(row._mapping)
 
     @staticmethod
-    def _refusal(found: dict[str, Any] | None, fingerprint: str) -> ConflictError:
+    def _refusal(found: dict[str, Any] | None, fingerprint: str, max_replays: int) -> ConflictError:
         hint = "send a new Idempotency-Key for a new request"
         if found is None:  # vanished between the statements (its user was deleted)
             return ConflictError("this Idempotency-Key cannot be used now", hint=hint)
@@ -132,8 +140,10 @@ class RunRegistry:
                 "a request with this Idempotency-Key is still running",
                 hint="wait for its answer, or retry later",
             )
+        if found["state"] == RunState.DONE.value and max_replays == 0:
+            return ConflictError("this request was already done; it is not run twice", hint=hint)
         if found["state"] == RunState.DONE.value:
             return ConflictError(
-                f"this request was already done and retried {MAX_REPLAYS} times", hint=hint
+                f"this request was already done and retried {max_replays} times", hint=hint
             )
         return ConflictError(f"this request failed {MAX_ATTEMPTS} times", hint=hint)

@@ -12,11 +12,13 @@ from fastapi import APIRouter, status
 from fastapi import Query as QueryParam
 from pydantic import BaseModel, Field
 
-from variosync.api.deps import ClientIP, CurrentUser, ServiceDep, ServicesDep
+from variosync.api.deps import ClientIP, CurrentUser, IdempotencyKey, ServiceDep, ServicesDep
 from variosync.api.params import DatasetName, series_ids
 from variosync.api.views import DatasetDetail
+from variosync.billing import CLEAN_ROWS_PER_S, estimate_rows
 from variosync.catalog import Dataset
 from variosync.catalog.datasets import NAME_RULE
+from variosync.catalog.runs import MAX_REPLAYS
 from variosync.model import Kind
 from variosync.store import VersionInfo
 
@@ -110,10 +112,14 @@ def restore_version(
     return record
 
 
-@router.get("/{name}/profile", summary="The quality profile")
+@router.get("/{name}/profile", summary="The quality profile; metered when refreshed")
 def dataset_profile(
     name: DatasetName,
     service: ServiceDep,
+    shared: ServicesDep,
+    user: CurrentUser,
+    ip: ClientIP,
+    key: IdempotencyKey,
     series: Annotated[
         list[str] | None, QueryParam(description="Only these series (repeat, or a,b)")
     ] = None,
@@ -122,8 +128,15 @@ def dataset_profile(
     ] = False,
 ) -> dict[str, Any]:
     """Frequency, gaps, nulls, stuck values, outliers and OHLC rules per series and in total
-    (what ``variosync profile --json`` shows)."""
-    return service.profile(name, series=series_ids(series), refresh=refresh).to_dict()
+    (what ``variosync profile --json`` shows). The stored profile is free; profiling again
+    reads every row and is metered above VARIOSYNC_METERED_QUERY_ROWS."""
+    chosen = series_ids(series)
+    rows = service.catalog.get(name).row_count
+    if not refresh or rows <= shared.settings.metered_query_rows:
+        return service.profile(name, series=chosen, refresh=refresh).to_dict()
+    estimate = estimate_rows(rows, CLEAN_ROWS_PER_S)
+    with shared.meter.metered(user, "profile", name, estimate, key, ip):
+        return service.profile(name, series=chosen, refresh=True).to_dict()
 
 
 @router.post("/{name}/clean", summary="Clean with a recipe (or preview it)")
@@ -134,10 +147,16 @@ def clean_dataset(
     shared: ServicesDep,
     user: CurrentUser,
     ip: ClientIP,
+    key: IdempotencyKey,
 ) -> dict[str, Any]:
     """Apply the recipe as one new version (undo with restore); a dry run writes nothing and
-    shows a before/after sample. Returns what each step did (``variosync clean --json``)."""
-    result = service.clean(name, body.recipe, series_ids(body.series), dry_run=body.dry_run)
+    shows a before/after sample. Returns what each step did (``variosync clean --json``).
+    Metered (a dry run too: it runs the recipe); a retried apply is refused, never run twice."""
+    rows = service.catalog.get(name).row_count
+    estimate = estimate_rows(rows, CLEAN_ROWS_PER_S)
+    replays = MAX_REPLAYS if body.dry_run else 0
+    with shared.meter.metered(user, "clean", name, estimate, key, ip, max_replays=replays):
+        result = service.clean(name, body.recipe, series_ids(body.series), dry_run=body.dry_run)
     if not body.dry_run:
         detail = {"version": result.version, "steps": len(result.steps)}
         shared.accounts.audit.record(
