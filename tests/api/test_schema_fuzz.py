@@ -1,8 +1,10 @@
 """schemathesis walks the OpenAPI schema: no generated request, valid or not, gets a 500, and
-every error answers in the one error shape."""
+every error answers in the one error shape. ``FUZZ_EXAMPLES=120`` runs a deeper search (15 per
+operation by default, to keep the suite fast)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
 def test_no_request_gets_a_server_error(app: FastAPI, operation: Any) -> None:
     @hypothesis.given(case=operation.as_strategy())
     @hypothesis.settings(
-        max_examples=15,
+        max_examples=int(os.environ.get("FUZZ_EXAMPLES", "15")),
         deadline=None,
         suppress_health_check=list(hypothesis.HealthCheck),
         derandomize=True,
