@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.services import moto_server, unavailable
+from tests.services import RedisProcess, moto_server, redis_process, unavailable
 
 DEFAULT_PG = "postgresql://root@127.0.0.1:5432/test"
 
@@ -64,3 +64,24 @@ def s3_bucket(s3_endpoint: str) -> str:
     )
     client.create_bucket(Bucket=name)
     return name
+
+
+@pytest.fixture(scope="session")
+def redis_session_server() -> Iterator[RedisProcess]:
+    """One redis-server of the test session's own (the machine's Redis stays untouched)."""
+    with redis_process() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_session_server: RedisProcess) -> str:
+    """URL of an empty Redis (the session's own server, flushed for this test)."""
+    redis_session_server.flush()
+    return redis_session_server.url
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisProcess]:
+    """A redis-server of this test's own, to stop and restart (Redis lost and back)."""
+    with redis_process(password="s3cret-Redis-pw") as server:
+        yield server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -66,3 +67,55 @@ def moto_server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+class RedisProcess:
+    """A ``redis-server`` of a test's own on a spare loopback port (no persistence), which the
+    test may stop and start again on the same port to see the server lose and regain Redis."""
+
+    def __init__(self, password: str | None = None) -> None:
+        self.exe = shutil.which("redis-server")
+        if self.exe is None:
+            unavailable("redis-server", "not installed (apt install redis-server)")
+        self.port = free_port()
+        self.password = password
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        assert self.exe is not None
+        args = [self.exe, "--port", str(self.port), "--bind", "127.0.0.1"]
+        args += ["--save", "", "--appendonly", "no", "--protected-mode", "no"]
+        if self.password:
+            args += ["--requirepass", self.password]
+        self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if not wait_for_port(self.port, timeout=10):
+            self.stop()
+            unavailable("redis-server", f"did not start on port {self.port} within 10 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def flush(self) -> None:
+        import redis
+
+        with redis.Redis.from_url(self.url) as client:
+            client.flushall()
+
+
+@contextmanager
+def redis_process(password: str | None = None) -> Iterator[RedisProcess]:
+    """A started :class:`RedisProcess`, stopped afterwards."""
+    server = RedisProcess(password)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -12,9 +12,19 @@ PACKAGE = Path(__file__).parents[1] / "src" / "variosync"
 # layer -> packages/modules it must never import
 FRONT = ("service", "cli", "api")
 """The facade and the front ends: nothing below them imports them."""
-GLUE = ("ingest", "cleaning", "profiling", "versioning", "streaming", "accounts", "billing")
+GLUE = (
+    "ingest",
+    "cleaning",
+    "profiling",
+    "versioning",
+    "streaming",
+    "accounts",
+    "billing",
+    "cache",
+    "events",
+)
 """Service-level modules that tie the core to the adapters."""
-ADAPTERS = ("store", "catalog")
+ADAPTERS = ("store", "catalog", "redis_link")
 CORE_NEIGHBOURS = (
     "formats",
     "normalize",
@@ -64,6 +74,13 @@ FORBIDDEN = {
         "clean",
         "quality",
     ),
+    "redis_link": (
+        "store",
+        "catalog",
+        *GLUE,
+        *FRONT,
+        *CORE_NEIGHBOURS,
+    ),
     "ingest": ("service", "cli", "catalog"),
     "cleaning": FRONT,
     "profiling": FRONT,
@@ -71,6 +88,8 @@ FORBIDDEN = {
     "streaming": (*FRONT, "catalog", "store"),
     "accounts": (*FRONT, "store", "billing"),
     "billing": (*FRONT, "store"),
+    "cache": (*FRONT, "store", "catalog"),
+    "events": (*FRONT, "store", "catalog"),
     "service": ("cli", "api", "accounts", "billing"),
     "api": ("cli",),
     "cli": (),

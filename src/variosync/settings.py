@@ -162,6 +162,73 @@ class Settings(BaseSettings):
         description="The `aud` a Supabase token must carry.",
     )
 
+    redis_url: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("VARIOSYNC_REDIS_URL", "REDIS_URL", "redis_url"),
+        description=(
+            "Redis for the shared query cache, rate limits, events and sessions "
+            "(redis://[:password@]host:port[/db], rediss:// for TLS); without it each process "
+            "keeps its own. The server runs on when Redis is unreachable."
+        ),
+    )
+    redis_retry_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=3600,
+        validation_alias=_env("VARIOSYNC_REDIS_RETRY_S", "redis_retry_s"),
+        description="After Redis failed, how long to work without it before trying again (s).",
+    )
+    cache_ttl_s: int = Field(
+        default=600,
+        ge=0,
+        validation_alias=_env("VARIOSYNC_CACHE_TTL_S", "cache_ttl_s"),
+        description="How long a cached query result is kept, in seconds; 0 turns the cache off.",
+    )
+    cache_max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=0,
+        validation_alias=_env("VARIOSYNC_CACHE_MAX_BYTES", "cache_max_bytes"),
+        description=(
+            "Size cap of the in-process cache (least recently used results go first); "
+            "a result larger than an eighth of it is never cached, in Redis either."
+        ),
+    )
+    rate_limits_enabled: bool = Field(
+        default=True,
+        validation_alias=_env("VARIOSYNC_RATE_LIMITS", "rate_limits_enabled"),
+        description="Enforce rate limits (per user and per client address).",
+    )
+    rate_limits_user: str = Field(
+        default="",
+        validation_alias=_env("VARIOSYNC_RATE_LIMITS_USER", "rate_limits_user"),
+        description=(
+            "Per-user limits of the `user` role, over the defaults: `budget=limit;…`, e.g. "
+            "`query=300/minute;upload=30/hour` (budgets: auth, upload, query, export, other)."
+        ),
+    )
+    rate_limits_admin: str = Field(
+        default="",
+        validation_alias=_env("VARIOSYNC_RATE_LIMITS_ADMIN", "rate_limits_admin"),
+        description="Per-user limits of the `admin` role, over the defaults (same form).",
+    )
+    rate_limits_ip: str = Field(
+        default="",
+        validation_alias=_env("VARIOSYNC_RATE_LIMITS_IP", "rate_limits_ip"),
+        description=(
+            "Per-client-address limits over the defaults (same form); `auth` is the "
+            "brute-force budget: sign-ins, registrations and refused credentials."
+        ),
+    )
+    trusted_proxies: str = Field(
+        default="",
+        validation_alias=_env("VARIOSYNC_TRUSTED_PROXIES", "trusted_proxies"),
+        description=(
+            "Comma-separated addresses or CIDR ranges of the proxies in front of the server "
+            "(Cloudflare's, your load balancer's). Only a request from one of them has its "
+            "client address taken from CF-Connecting-IP or X-Forwarded-For."
+        ),
+    )
+
     @field_validator("home")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:

@@ -17,6 +17,7 @@ from variosync.api.deps import Services
 from variosync.api.routes import ROUTERS, health
 from variosync.billing import Meter
 from variosync.catalog.ledger import MS_PER_HOUR
+from variosync.redis_link import RedisLink
 from variosync.service import Variosync
 from variosync.settings import Settings
 
@@ -37,6 +38,7 @@ def build_services(settings: Settings) -> Services:
         accounts=accounts,
         meter=Meter(accounts.ledger, accounts.audit, settings.enforce_payment),
         supabase=SupabaseVerifier(settings),
+        redis=RedisLink(settings.redis_url, settings.redis_retry_s),
     )
 
 
@@ -52,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             shared.service.close()
+            shared.redis.close()
 
     app = FastAPI(
         title="VarioSync",

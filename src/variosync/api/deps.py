@@ -18,6 +18,7 @@ from variosync.billing import Meter, RequestKey
 from variosync.catalog.credentials import SHOWN
 from variosync.catalog.users import User
 from variosync.errors import AuthError, ForbiddenError, UsageError
+from variosync.redis_link import RedisLink
 from variosync.service import Variosync
 from variosync.settings import Settings
 
@@ -31,6 +32,7 @@ class Services:
     accounts: Accounts
     meter: Meter
     supabase: SupabaseVerifier
+    redis: RedisLink
 
 
 def services(request: Request) -> Services:

@@ -1,0 +1,183 @@
+"""The optional Redis behind the cache, the rate limits, the events and the sessions.
+
+One :class:`RedisLink` per process holds the URL (a secret: its password is never logged or
+shown), the clients, and whether Redis answered lately. Every user of Redis asks
+:meth:`RedisLink.client` (None: work without Redis now) and reports what happened with
+:meth:`RedisLink.failed` / :meth:`RedisLink.succeeded`. After a failure Redis is left alone for
+``retry_s`` seconds, then tried again — so a lost Redis costs one failed call per interval, not
+one per request, and a returning Redis is used again without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import weakref
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+import redis.asyncio
+from pydantic import SecretStr
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from variosync.errors import ConfigError
+
+log = logging.getLogger("variosync.redis")
+
+KEY_PREFIX = "variosync:"
+"""Every key and channel of ours starts with this (Redis may be shared with other apps)."""
+
+CONNECT_TIMEOUT_S = 0.5
+CALL_TIMEOUT_S = 1.0
+
+REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError, asyncio.TimeoutError)
+"""What a call to an unreachable, restarting or misconfigured Redis raises."""
+
+State = Literal["ok", "down", "off"]
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (``redis://:***@host:6379/0``), for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.hostname or ""
+    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+class RedisLink:
+    """Redis if configured, and whether to use it right now."""
+
+    def __init__(self, url: SecretStr | None, retry_s: float = 5.0) -> None:
+        self._url = url.get_secret_value() if url is not None else None
+        if self._url is not None and urlsplit(self._url).scheme not in (
+            "redis",
+            "rediss",
+            "unix",
+        ):
+            raise ConfigError(
+                f"REDIS_URL must start with redis://, rediss:// or unix:// "
+                f"(got {urlsplit(self._url).scheme or 'no scheme'}://…)",
+                hint="e.g. REDIS_URL=redis://:password@host:6379/0",
+            )
+        self.retry_s = retry_s
+        self._down_until = 0.0
+        self._outage = False
+        self._lock = threading.Lock()
+        self._sync: redis.Redis | None = None
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
+        self._async = weakref.WeakKeyDictionary()
+
+    @property
+    def configured(self) -> bool:
+        """Whether a Redis URL was given at all."""
+        return self._url is not None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with its password masked ("" when none is configured)."""
+        return redacted(self._url) if self._url else ""
+
+    @property
+    def url(self) -> str | None:
+        """The URL itself, password included, for a library that connects on its own (the
+        rate limiter's storage). Never log or show it: use :attr:`safe_url`."""
+        return self._url
+
+    def state(self) -> State:
+        """off: not configured; down: failed lately (retried after ``retry_s``); ok."""
+        if self._url is None:
+            return "off"
+        return "down" if self._outage else "ok"
+
+    def usable(self) -> bool:
+        """Configured, and not within ``retry_s`` of a failure."""
+        return self._url is not None and time.monotonic() >= self._down_until
+
+    def client(self) -> redis.Redis | None:
+        """The (thread-safe, pooled) synchronous client, or None: do without Redis now."""
+        if not self.usable():
+            return None
+        with self._lock:
+            if self._sync is None:
+                assert self._url is not None
+                self._sync = redis.Redis.from_url(
+                    self._url,
+                    socket_connect_timeout=CONNECT_TIMEOUT_S,
+                    socket_timeout=CALL_TIMEOUT_S,
+                    retry=Retry(NoBackoff(), 0),
+                    health_check_interval=30,
+                )
+            return self._sync
+
+    def async_client(self) -> redis.asyncio.Redis | None:
+        """The asyncio client of the running event loop, or None: do without Redis now."""
+        if not self.usable():
+            return None
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            found = self._async.get(loop)
+            if found is None:
+                assert self._url is not None
+                found = redis.asyncio.Redis.from_url(
+                    self._url,
+                    socket_connect_timeout=CONNECT_TIMEOUT_S,
+                    socket_timeout=CALL_TIMEOUT_S,
+                    retry=redis.asyncio.retry.Retry(NoBackoff(), 0),
+                    health_check_interval=30,
+                )
+                self._async[loop] = found
+            return found
+
+    def failed(self, exc: BaseException, doing: str) -> None:
+        """Redis failed while ``doing`` something: go without it for ``retry_s`` seconds.
+        Logged once per outage, by error type only (a message could quote the URL)."""
+        with self._lock:
+            self._down_until = time.monotonic() + self.retry_s
+            first = not self._outage
+            self._outage = True
+        if first:
+            log.warning(
+                "Redis at %s failed (%s while %s); going on without it, retrying every %g s",
+                self.safe_url,
+                type(exc).__name__,
+                doing,
+                self.retry_s,
+            )
+
+    def succeeded(self) -> None:
+        """A call to Redis worked: end an outage (logged once)."""
+        if self._outage:
+            with self._lock:
+                back = self._outage
+                self._outage = False
+            if back:
+                log.warning("Redis at %s answers again; using it", self.safe_url)
+
+    def ping(self) -> bool:
+        """Ask Redis now, whatever the retry interval says (for /readyz); records the result."""
+        if self._url is None:
+            return False
+        self._down_until = 0.0
+        client = self.client()
+        assert client is not None
+        try:
+            client.ping()
+        except REDIS_ERRORS as exc:
+            self.failed(exc, "checking readiness")
+            return False
+        self.succeeded()
+        return True
+
+    def close(self) -> None:
+        """Drop the synchronous client's connections (async ones close with their loop)."""
+        with self._lock:
+            if self._sync is not None:
+                self._sync.close()
+                self._sync = None
