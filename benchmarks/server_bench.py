@@ -136,6 +136,7 @@ def run_server(home: Path, parquet: Path) -> ServerRun:
         VARIOSYNC_HOME=str(home),
         SUPABASE_JWT_SECRET=JWT_SECRET,
         VARIOSYNC_ENFORCE_PAYMENT="false",
+        VARIOSYNC_RATE_LIMITS="false",  # hundreds of queries a minute; limiter_bench.py costs it
     )
     server = subprocess.Popen(
         [sys.executable, "-m", "variosync", "serve", "--port", str(port), "--log-level", "warning"],

@@ -13,6 +13,7 @@ catches and hides them::
     ├── ForbiddenError                  exit 7   HTTP 403   signed in, but not allowed (admin only)
     ├── PaymentRequiredError            exit 8   HTTP 402   the hour balance cannot cover it
     ├── TooLargeError                   exit 5   HTTP 413   an upload over the size limit
+    ├── RateLimitedError                exit 9   HTTP 429   too many requests; retry after N s
     ├── InputError                      exit 5   HTTP 422   a file that cannot be ingested
     │   ├── UnknownFormatError                              no reader recognises the bytes
     │   ├── ReadError                                       a reader failed (truncated, corrupt)
@@ -117,6 +118,19 @@ class TooLargeError(VarioSyncError):
     exit_code = 5
     http_status = 413
     code = "too_large"
+
+
+class RateLimitedError(VarioSyncError):
+    """Too many requests of one kind (a budget of the account or of the client address) in
+    its window; ``retry_after_s`` says when one more will be accepted."""
+
+    exit_code = 9
+    http_status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint or f"retry in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
 
 
 class InputError(VarioSyncError):

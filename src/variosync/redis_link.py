@@ -11,6 +11,7 @@ one per request, and a returning Redis is used again without a restart.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -175,8 +176,16 @@ class RedisLink:
         self.succeeded()
         return True
 
+    async def aclose(self) -> None:
+        """Close the running event loop's asyncio client (at the app's shutdown)."""
+        with self._lock:
+            found = self._async.pop(asyncio.get_running_loop(), None)
+        if found is not None:
+            with contextlib.suppress(*REDIS_ERRORS):  # connections to a Redis that is gone
+                await found.aclose()
+
     def close(self) -> None:
-        """Drop the synchronous client's connections (async ones close with their loop)."""
+        """Drop the synchronous client's connections (see :meth:`aclose` for the async one)."""
         with self._lock:
             if self._sync is not None:
                 self._sync.close()

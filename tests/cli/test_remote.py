@@ -55,6 +55,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VARIOSYNC_", "DATABASE"))}
     env["VARIOSYNC_SIGNUP_HOURS"] = "5"
+    # every test signs up and in from 127.0.0.1: more than the default 20 a minute
+    env["VARIOSYNC_RATE_LIMITS_IP"] = "auth=1000/minute"
     log = (home.parent / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "variosync", "--home", str(home), "serve", "--port", str(port)],

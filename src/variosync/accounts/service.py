@@ -12,17 +12,18 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine
 
 from variosync.accounts.passwords import burn_time, hash_password, verify_password
+from variosync.accounts.sessions import SessionStore
 from variosync.accounts.supabase import SupabaseIdentity
 from variosync.catalog.audit import AuditLog
 from variosync.catalog.credentials import (
     PREFIXES,
     Credential,
-    CredentialCatalog,
     CredentialKind,
 )
 from variosync.catalog.ledger import Entry, EntryKind, Ledger
 from variosync.catalog.users import Role, User, UserCatalog
 from variosync.errors import AuthError, ConflictError, ForbiddenError, UsageError
+from variosync.redis_link import RedisLink
 
 SESSION_LIFETIME = timedelta(days=14)
 TOUCH_EVERY = timedelta(minutes=1)
@@ -54,17 +55,19 @@ def _stale(used: datetime | None) -> bool:
 
 
 class Accounts:
-    """Accounts, credentials, ledger and audit log of one catalog database."""
+    """Accounts, credentials, ledger and audit log of one catalog database; login sessions
+    also in Redis when ``link`` is configured (see :mod:`variosync.accounts.sessions`)."""
 
     def __init__(
         self,
         engine: Engine,
         session_lifetime: timedelta = SESSION_LIFETIME,
         signup_ms: int = 0,
+        link: RedisLink | None = None,
     ) -> None:
         self.signup_ms = signup_ms
         self.users = UserCatalog(engine)
-        self.credentials = CredentialCatalog(engine)
+        self.credentials = SessionStore(engine, link)
         self.ledger = Ledger(engine)
         self.audit = AuditLog(engine)
         self.session_lifetime = session_lifetime

@@ -141,3 +141,26 @@ class AuditEventOut(BaseModel):
     def of(cls, event: AuditEvent) -> AuditEventOut:
         """The API view of an audit event."""
         return cls.model_validate(event, from_attributes=True)
+
+
+class BudgetOut(BaseModel):
+    """One rate-limit budget and what is left of it now."""
+
+    budget: str = Field(description="auth, upload, query, export or other")
+    limit: int = Field(description="Requests allowed per window")
+    window_s: int = Field(description="The window, in seconds")
+    remaining: int = Field(description="Requests left in the current window")
+    reset: int = Field(description="Unix time (s) when the next request frees up")
+
+
+class LimitsOut(BaseModel):
+    """The account's rate limits (by its role) and the client address's."""
+
+    enforced: bool = Field(description="Whether rate limits are on (VARIOSYNC_RATE_LIMITS)")
+    counted_in: str = Field(
+        description="redis: one limit for every server process; memory: this process's own"
+    )
+    role: str
+    account: list[BudgetOut]
+    client_ip: str | None = Field(description="The address the client budgets are counted for")
+    client: list[BudgetOut]

@@ -13,10 +13,15 @@ from variosync import __version__
 from variosync.accounts import Accounts
 from variosync.accounts.supabase import SupabaseVerifier
 from variosync.api import errors
+from variosync.api.clientip import trusted_networks
 from variosync.api.deps import Services
+from variosync.api.ratelimit import Policy, RateLimiter
 from variosync.api.routes import ROUTERS, health
+from variosync.api.throttle import RateLimitMiddleware
 from variosync.billing import Meter
+from variosync.cache import ResultCache
 from variosync.catalog.ledger import MS_PER_HOUR
+from variosync.events import EventBus
 from variosync.redis_link import RedisLink
 from variosync.service import Variosync
 from variosync.settings import Settings
@@ -27,10 +32,12 @@ API_PREFIX = "/api/v1"
 def build_services(settings: Settings) -> Services:
     """Open the catalog (refusing an unmigrated PostgreSQL schema) and the store."""
     engine = Variosync(settings)
+    link = RedisLink(settings.redis_url, settings.redis_retry_s)
     accounts = Accounts(
         engine.engine,
         timedelta(hours=settings.session_hours),
         round(settings.signup_hours * MS_PER_HOUR),
+        link,
     )
     return Services(
         settings=settings,
@@ -38,7 +45,10 @@ def build_services(settings: Settings) -> Services:
         accounts=accounts,
         meter=Meter(accounts.ledger, accounts.audit, settings.enforce_payment),
         supabase=SupabaseVerifier(settings),
-        redis=RedisLink(settings.redis_url, settings.redis_retry_s),
+        redis=link,
+        events=EventBus(link),
+        cache=ResultCache(link, settings),
+        limiter=RateLimiter(Policy.from_settings(settings), link, settings.rate_limits_enabled),
     )
 
 
@@ -54,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             shared.service.close()
+            await shared.redis.aclose()
             shared.redis.close()
 
     app = FastAPI(
@@ -63,6 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    # bad limits or proxy ranges fail here, before `serve` binds its port
+    Policy.from_settings(settings)
+    app.add_middleware(
+        RateLimitMiddleware, prefix=API_PREFIX, proxies=trusted_networks(settings.trusted_proxies)
+    )
     app.include_router(health.router)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

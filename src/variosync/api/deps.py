@@ -14,10 +14,14 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from variosync.accounts import Accounts, Principal
 from variosync.accounts.supabase import SupabaseVerifier, looks_like_jwt
+from variosync.api.ratelimit import RateLimiter
+from variosync.api.throttle import spend_account
 from variosync.billing import Meter, RequestKey
+from variosync.cache import ResultCache
 from variosync.catalog.credentials import SHOWN
 from variosync.catalog.users import User
 from variosync.errors import AuthError, ForbiddenError, UsageError
+from variosync.events import EventBus
 from variosync.redis_link import RedisLink
 from variosync.service import Variosync
 from variosync.settings import Settings
@@ -33,6 +37,9 @@ class Services:
     meter: Meter
     supabase: SupabaseVerifier
     redis: RedisLink
+    events: EventBus
+    cache: ResultCache
+    limiter: RateLimiter
 
 
 def services(request: Request) -> Services:
@@ -48,7 +55,11 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API 
 
 
 def client_ip(request: Request) -> str | None:
-    """The caller's address (trusted-proxy headers come with the rate-limit work)."""
+    """The caller's address: the socket's, or from a trusted proxy the one it names (set by
+    the rate-limit middleware, see ``api/clientip.py``)."""
+    found = request.scope.get("state", {}).get("client_ip")
+    if isinstance(found, str):
+        return found
     return request.client.host if request.client else None
 
 
@@ -85,8 +96,10 @@ def principal(
 CurrentPrincipal = Annotated[Principal, Depends(principal)]
 
 
-def current_user(found: CurrentPrincipal) -> User:
-    """The signed-in account."""
+async def current_user(found: CurrentPrincipal, request: Request, shared: ServicesDep) -> User:
+    """The signed-in account, once it has spent one request of its rate-limit budget for the
+    route (429 when none is left)."""
+    await spend_account(request, shared.limiter, found.user)
     return found.user
 
 

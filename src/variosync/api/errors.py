@@ -21,6 +21,7 @@ from variosync.errors import (
     CLI_USER_AGENT,
     AuthError,
     PaymentRequiredError,
+    RateLimitedError,
     UsageError,
     VarioSyncError,
 )
@@ -95,6 +96,9 @@ async def _ours(request: Request, exc: Exception) -> JSONResponse:
         extra["field"] = exc.field  # as a RequestValidationError names it
     if isinstance(exc, AuthError):
         headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimitedError):
+        extra["retry_after_s"] = exc.retry_after_s
+        headers["Retry-After"] = str(exc.retry_after_s)
     if exc.http_status >= 500:
         log.warning("%s: %s", type(exc).__name__, exc.message)
     return JSONResponse(

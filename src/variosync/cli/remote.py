@@ -78,6 +78,11 @@ def raise_for_error(response: httpx.Response, url: str, stored: bool = False) ->
             cost_hours=float(body.get("cost_hours") or 0),
             hint=hint,
         )
+    if cls is errors.RateLimitedError:
+        after = response.headers.get("retry-after", "")
+        raise errors.RateLimitedError(
+            message, retry_after_s=int(after) if after.isdigit() else 1, hint=hint
+        )
     raise cls(message, hint=hint)
 
 

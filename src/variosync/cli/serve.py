@@ -48,4 +48,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
         log_level=log_level,
         proxy_headers=False,
         server_header=False,
+        # open event streams (/api/v1/events) would otherwise hold a shutdown forever
+        timeout_graceful_shutdown=5,
     )

@@ -17,6 +17,7 @@ from variosync.catalog.users import Role, User
 from variosync.cli.context import echo_err, echo_json, json_option, load_settings, reports_errors
 from variosync.cli.render import iso_time
 from variosync.errors import NotFoundError, UsageError
+from variosync.redis_link import RedisLink
 from variosync.service import Variosync
 
 
@@ -25,14 +26,18 @@ def open_accounts(ctx: click.Context) -> Iterator[Accounts]:
     """The accounts of the catalog the server would use, with the server's sign-up hours."""
     settings = load_settings(ctx)
     service = Variosync(settings)
+    # with Redis, sessions live there too: disabling an account must end them there as well
+    link = RedisLink(settings.redis_url, settings.redis_retry_s)
     try:
         yield Accounts(
             service.engine,
             timedelta(hours=settings.session_hours),
             round(settings.signup_hours * MS_PER_HOUR),
+            link,
         )
     finally:
         service.close()
+        link.close()
 
 
 def _find(accounts: Accounts, email: str) -> User:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from variosync.api.routes import account, admin, auth, data, datasets, upload
+from variosync.api.routes import account, admin, auth, data, datasets, events, upload
 
 ROUTERS: tuple[APIRouter, ...] = (
     auth.router,
@@ -11,6 +11,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     upload.router,
     data.router,
     admin.router,
+    events.router,
 )
 
 __all__ = ["ROUTERS"]

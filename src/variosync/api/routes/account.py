@@ -13,15 +13,19 @@ from variosync.api.accounts_schemas import (
     MAX_OFFSET,
     AccountOut,
     BalanceOut,
+    BudgetOut,
     EntryOut,
     KeyName,
     KeyOut,
+    LimitsOut,
     NewKey,
     PackageOut,
     PackagesOut,
     UserBalanceOut,
 )
 from variosync.api.deps import ClientIP, CurrentUser, ServicesDep
+from variosync.api.ratelimit import Budget
+from variosync.api.throttle import UNKNOWN_CLIENT, role_scope
 from variosync.billing import HOUR_PACKAGES, hours
 
 router = APIRouter(prefix="/account", tags=["account"])
@@ -33,6 +37,35 @@ def account(user: CurrentUser, shared: ServicesDep) -> AccountOut:
     balance = shared.accounts.ledger.balance_ms(user.id)
     base = UserBalanceOut.with_balance(user, balance)
     return AccountOut(**base.model_dump(), enforce_payment=shared.settings.enforce_payment)
+
+
+def _budgets(found: list[Budget]) -> list[BudgetOut]:
+    return [
+        BudgetOut(
+            budget=b.name,
+            limit=b.limit,
+            window_s=b.window_s,
+            remaining=b.remaining,
+            reset=int(b.reset_at),
+        )
+        for b in found
+    ]
+
+
+@router.get("/limits", summary="Rate limits and what is left of them")
+async def limits(user: CurrentUser, shared: ServicesDep, ip: ClientIP) -> LimitsOut:
+    """The account's budgets (by its role) and the client address's, with the requests left
+    in each window — this request included."""
+    role = role_scope(user)
+    limiter = shared.limiter
+    return LimitsOut(
+        enforced=limiter.enabled,
+        counted_in=limiter.backend(),
+        role=role,
+        account=_budgets(await limiter.status(role, user.id)),
+        client_ip=ip,
+        client=_budgets(await limiter.status("ip", ip or UNKNOWN_CLIENT)),
+    )
 
 
 @router.get("/balance", summary="The hour balance")

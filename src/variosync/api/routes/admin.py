@@ -1,4 +1,5 @@
-"""Administration (admins only): accounts, their balances, hour grants and the audit log."""
+"""Administration (admins only): accounts, their balances, hour grants, the audit log and the
+query cache's counters."""
 
 from __future__ import annotations
 
@@ -82,3 +83,11 @@ def audit(
         user_id=user_id, action=action, since=since, until=until, limit=limit, offset=offset
     )
     return [AuditEventOut.of(event) for event in events]
+
+
+@router.get("/cache", summary="The query cache: backend and hit/miss counts")
+def cache(_admin: AdminUser, shared: ServicesDep) -> dict[str, int | str]:
+    """``backend`` (redis, memory or off), ``hits``, ``misses``, ``bypasses`` (Redis was down),
+    ``stores``, ``skipped_too_large``; for the in-process backend ``entries`` and ``bytes``.
+    Counted by this server process since it started."""
+    return shared.cache.stats()

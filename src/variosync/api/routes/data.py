@@ -7,9 +7,12 @@ query, reserve the estimated cost and wait for the first chunk before the header
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated, Any, BinaryIO
 
+import polars as pl
 from fastapi import APIRouter, Request
 from fastapi import Query as QueryParam
 from pydantic import AfterValidator
@@ -26,9 +29,18 @@ from variosync.api.responses import (
 )
 from variosync.api.views import frame_rows
 from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows, query_rows
+from variosync.cache import (
+    CACHED_ROWS,
+    ResultCache,
+    interval_key,
+    query_params,
+    result_key,
+    result_rows,
+)
 from variosync.catalog import Dataset
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
 from variosync.service import Variosync
+from variosync.store.versions import version_to_read
 
 router = APIRouter(prefix="/datasets/{name}", tags=["data"])
 
@@ -97,33 +109,85 @@ def query(
 ) -> StreamingResponse:
     """Filter by series and time, pick fields, resample with aggregates, fill, latest points,
     limit — ``variosync query``. Rows come sorted by series and time; JSON is an array of row
-    objects with ISO 8601 times (UTC, or the zone of ``tz`` / the dataset)."""
+    objects with ISO 8601 times (UTC, or the zone of ``tz`` / the dataset). A result expected
+    to be small is cached (see ``variosync.cache``)."""
     chosen = negotiate(fmt, request.headers.get("accept"))
     record = service.catalog.get(name)
     spec, as_of = selection.query, selection.as_of
-    batches = service.stream(name, spec, as_of)  # a bad field or zone fails here
-    guard: AbstractContextManager[object] | None = None
+    version = _version_read(record, as_of)
     span = (record.start, record.end) if record.start and record.end else None
-    rows = query_rows(_stored_rows(service, record, as_of), record.series_count, span, spec)
+    stored = _stored_rows(service, record, as_of) if version is not None else 0
+    rows = query_rows(stored, record.series_count, span, spec)
+    write: Callable[[BinaryIO], object]
+    small = result_rows(spec, rows, span, record.series_count) <= CACHED_ROWS
+    cached = None
+    if version is not None and small and shared.cache.enabled:
+        zone = spec.tz or _zone_read(service, record, version)
+        cached = result_key(record.id, version, zone, "query", query_params(spec))
+    hit = shared.cache.get(cached) if cached is not None else None
+    if hit is not None:
+        write = partial(_write_frame, hit, fmt=chosen)
+    elif cached is not None:
+        lazy = service.query_lazy(name, spec, version)  # a bad field fails here
+        write = partial(_write_frame, lazy, fmt=chosen, cache=(shared.cache, cached))
+    else:
+        batches = service.stream(name, spec, as_of)  # a bad field or zone fails here
+        write = partial(write_query, batches, fmt=chosen)
+    guard: AbstractContextManager[object] | None = None
     if rows > shared.settings.metered_query_rows:
         estimate = estimate_rows(rows, QUERY_ROWS_PER_S)
         guard = shared.meter.metered(user, "query", name, estimate, key, ip)
-    return streamed(
-        lambda sink: write_query(batches, sink, chosen),
-        chosen.media_type,
-        guard=guard,
-    )
+    return streamed(write, chosen.media_type, guard=guard)
+
+
+def _version_read(record: Dataset, as_of: int | None) -> int | None:
+    """The version a read opens (NotFoundError if missing); None when the dataset holds no
+    data yet (the facade says so)."""
+    return None if record.version < 0 else version_to_read(record.version, as_of)
+
+
+def _zone_read(service: Variosync, record: Dataset, version: int) -> str | None:
+    """The display zone of the version read (an old version keeps its own), as the facade
+    shows it: part of a cached result's key."""
+    if version == record.version:
+        return record.display_zone
+    old = service.versions.get(record.id, version)
+    return old.display_zone if old is not None else record.display_zone
+
+
+def _write_frame(
+    result: pl.DataFrame | pl.LazyFrame,
+    out: BinaryIO,
+    fmt: QueryFormat,
+    cache: tuple[ResultCache, str] | None = None,
+) -> int:
+    """Write a cached result, or collect a query (in the metered writer), cache it and write
+    it."""
+    frame = result.collect() if isinstance(result, pl.LazyFrame) else result
+    if cache is not None:
+        cache[0].put(cache[1], frame)
+    return write_query([frame], out, fmt)
 
 
 @router.get("/aggregates", summary="Points and distinct series per time bucket")
 def aggregates(
     name: DatasetName,
     service: ServiceDep,
+    shared: ServicesDep,
     every: Annotated[str, QueryParam(description="Bucket width: 15m, 1h, 1d…")] = "1h",
     as_of: AsOf = None,
 ) -> list[dict[str, Any]]:
-    """One row per bucket: its start (``ts``), ``points`` and ``series``."""
-    return frame_rows(service.aggregates(name, every, as_of))
+    """One row per bucket: its start (``ts``), ``points`` and ``series``; cached."""
+    record = service.catalog.get(name)
+    version = _version_read(record, as_of)
+    if version is None:
+        return frame_rows(service.aggregates(name, every, as_of))  # says there is no data
+    key = result_key(record.id, version, None, "aggregates", {"every": interval_key(every)})
+    frame = shared.cache.get(key)
+    if frame is None:
+        frame = service.aggregates(name, every, version)
+        shared.cache.put(key, frame)
+    return frame_rows(frame)
 
 
 @router.get(

@@ -19,6 +19,7 @@ from variosync.billing import CLEAN_ROWS_PER_S, estimate_rows
 from variosync.catalog import Dataset
 from variosync.catalog.datasets import NAME_RULE
 from variosync.catalog.runs import MAX_REPLAYS
+from variosync.events import DatasetAction, dataset_changed
 from variosync.model import Kind
 from variosync.store import VersionInfo
 
@@ -63,6 +64,7 @@ def create_dataset(
     """A new, empty dataset (409 if you already have one of that name)."""
     record = service.create(body.name, body.kind)
     shared.accounts.audit.record("create", user_id=user.id, target=record.name, client_ip=ip)
+    shared.events.publish(dataset_changed(user.id, body.name, DatasetAction.CREATE, record.version))
     return record
 
 
@@ -80,6 +82,7 @@ def delete_dataset(
     """Remove the dataset and all its versions."""
     service.delete(name)
     shared.accounts.audit.record("delete", user_id=user.id, target=name, client_ip=ip)
+    shared.events.publish(dataset_changed(user.id, name, DatasetAction.DELETE, None))
 
 
 @router.get("/{name}/series", summary="The series ids")
@@ -109,6 +112,7 @@ def restore_version(
     shared.accounts.audit.record(
         "restore", user_id=user.id, target=name, client_ip=ip, detail=detail
     )
+    shared.events.publish(dataset_changed(user.id, name, DatasetAction.RESTORE, record.version))
     return record
 
 
@@ -162,4 +166,5 @@ def clean_dataset(
         shared.accounts.audit.record(
             "clean", user_id=user.id, target=name, client_ip=ip, detail=detail
         )
+        shared.events.publish(dataset_changed(user.id, name, DatasetAction.CLEAN, result.version))
     return result.to_dict()

@@ -21,6 +21,7 @@ from variosync.api.uploads import ReceivedForm, receive_form
 from variosync.api.views import IngestSummary
 from variosync.billing import estimate_ingest
 from variosync.errors import UsageError, VarioSyncError
+from variosync.events import DatasetAction, dataset_changed
 from variosync.ingest import IngestReport
 from variosync.model import IngestOptions, Kind
 
@@ -163,4 +164,6 @@ async def upload(
         client_ip=ip,
         detail=detail,
     )
+    changed = dataset_changed(user.id, name, DatasetAction.UPLOAD, report.version)
+    await run_in_threadpool(shared.events.publish, changed)
     return IngestSummary.of(report, {str(f.path): f.name for f in form.files})

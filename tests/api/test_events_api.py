@@ -1,0 +1,252 @@
+"""``GET /api/v1/events`` through real servers: a follower sees the changes that user makes
+through the API, another user sees none of them, and with Redis a change made through one
+server process reaches a follower on another."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import uvicorn
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Account, assert_error, make_settings, signup
+from tests.api.test_e2e import serving as serving_process
+from tests.api.test_streaming import wait_for
+from tests.services import RedisProcess
+from variosync.api import create_app
+from variosync.api.deps import Services
+from variosync.api.routes import events as events_route
+
+SAMPLE = Path(__file__).parents[2] / "src" / "variosync" / "samples" / "sensors.csv"
+QUIET_S = 1.0
+
+
+class Follower:
+    """Reads ``/api/v1/events`` in a thread: the events as dicts (``event``, ``id``, ``data``)
+    on a queue. Ready once the stream's first comment came; stopped by shutting its socket."""
+
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        self.events: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.comments = 0
+        self.ready = threading.Event()
+        self._socket: socket.socket | None = None
+        self._thread = threading.Thread(target=self._read, args=(base, headers), daemon=True)
+        self._thread.start()
+        assert self.ready.wait(15), "the stream did not open"
+
+    def _read(self, base: str, headers: dict[str, str]) -> None:
+        fields: dict[str, Any] = {}
+        try:
+            with (
+                httpx.Client(base_url=base, timeout=httpx.Timeout(5, read=None)) as client,
+                client.stream("GET", "/api/v1/events", headers=headers) as response,
+            ):
+                assert response.status_code == 200
+                assert response.headers["content-type"].startswith("text/event-stream")
+                stream = response.extensions["network_stream"]
+                self._socket = stream.get_extra_info("socket")
+                for line in response.iter_lines():
+                    if line.startswith(":"):
+                        self.comments += 1
+                        self.ready.set()
+                    elif line:
+                        name, _, value = line.partition(": ")
+                        fields[name] = json.loads(value) if name == "data" else value
+                    elif fields:
+                        self.events.put(fields)
+                        fields = {}
+        except httpx.HTTPError:
+            pass  # stopped
+
+    def next(self, within: float = 10.0) -> dict[str, Any]:
+        return self.events.get(timeout=within)
+
+    def nothing(self, within: float = QUIET_S) -> bool:
+        try:
+            self.events.get(timeout=within)
+        except queue.Empty:
+            return True
+        return False
+
+    def stop(self) -> None:
+        if self._socket is not None:
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._thread.join(10)
+        assert not self._thread.is_alive()
+
+
+def upload(http: httpx.Client, account: Account, name: str) -> httpx.Response:
+    with SAMPLE.open("rb") as handle:
+        return http.post(
+            f"/api/v1/datasets/{name}/upload",
+            files={"files": ("sensors.csv", handle, "text/csv")},
+            headers=account.headers,
+        )
+
+
+@pytest.fixture
+def heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events_route, "HEARTBEAT_S", 0.2)
+
+
+@contextmanager
+def serving(home: Path, **overrides: object) -> Iterator[tuple[str, Services]]:
+    """uvicorn in a thread, its lifespan included (which closes the Redis clients), on a free
+    loopback port; its URL and services."""
+    app = create_app(make_settings(home, enforce_payment=False, **overrides))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")
+        server = uvicorn.Server(config)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
+        thread.start()
+        try:
+            assert wait_for(lambda: server.started or not thread.is_alive(), 30)
+            assert server.started, "uvicorn did not start"
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}", app.state.services
+        finally:
+            server.should_exit = True
+            thread.join(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: Path, redis_url: str, heartbeat: None) -> Iterator[tuple[str, Services]]:
+    """A server (with Redis) and its services."""
+    with serving(tmp_path / "home", redis_url=redis_url) as running:
+        yield running
+
+
+def test_a_follower_sees_each_change_of_their_datasets_and_no_one_else_does(
+    server: tuple[str, Services], redis_url: str
+) -> None:
+    url, shared = server
+    with httpx.Client(base_url=url, timeout=60) as http:
+        ada, bob = signup(http), signup(http)  # type: ignore[arg-type]
+        ada_follows, bob_follows = Follower(url, ada.headers), Follower(url, bob.headers)
+        assert shared.events.subscribers == 2
+        with redis.Redis.from_url(redis_url) as raw:
+            assert raw.execute_command("PUBSUB", "NUMPAT") == 1
+
+        def expect(action: str, version: int | None, dataset: str = "sensors") -> None:
+            got = ada_follows.next()
+            assert got["event"] == "dataset.changed" and got["id"] == got["data"]["id"]
+            assert got["data"]["owner"] == ada.id
+            assert got["data"]["data"] == {
+                "dataset": dataset,
+                "action": action,
+                "version": version,
+            }
+
+        created = http.post("/api/v1/datasets", json={"name": "empty"}, headers=ada.headers)
+        assert created.status_code == 201, created.text
+        expect("create", created.json()["version"], "empty")
+        uploaded = upload(http, ada, "sensors")
+        assert uploaded.status_code == 200, uploaded.text
+        expect("upload", uploaded.json()["version"])
+
+        recipe = {"recipe": [{"op": "drop_duplicates"}]}
+        dry = http.post(
+            "/api/v1/datasets/sensors/clean", json=recipe | {"dry_run": True}, headers=ada.headers
+        )
+        assert dry.status_code == 200, dry.text
+        cleaned = http.post("/api/v1/datasets/sensors/clean", json=recipe, headers=ada.headers)
+        assert cleaned.status_code == 200, cleaned.text
+        expect("clean", cleaned.json()["version"])  # the dry run sent nothing
+        restored = http.post(
+            "/api/v1/datasets/sensors/restore",
+            json={"version": uploaded.json()["version"]},
+            headers=ada.headers,
+        )
+        assert restored.status_code == 200, restored.text
+        expect("restore", restored.json()["version"])
+        deleted = http.delete("/api/v1/datasets/sensors", headers=ada.headers)
+        assert deleted.status_code == 204, deleted.text
+        expect("delete", None)
+
+        assert ada_follows.nothing()
+        assert bob_follows.nothing(0)
+        assert bob_follows.comments >= 2  # heartbeats while nothing happened
+
+        ada_follows.stop()
+        bob_follows.stop()
+        # the server unsubscribed, from Redis too
+        assert wait_for(lambda: shared.events.subscribers == 0)
+        with redis.Redis.from_url(redis_url) as raw:
+            assert wait_for(lambda: raw.execute_command("PUBSUB", "NUMPAT") == 0)
+
+
+def test_following_needs_a_sign_in(client: TestClient) -> None:
+    assert_error(client.get("/api/v1/events"), 401, "unauthenticated")
+    refused = client.get("/api/v1/events", headers={"Authorization": "Bearer vs_not_a_key"})
+    assert_error(refused, 401, "unauthenticated")
+
+
+def test_without_redis_a_server_still_streams_its_own_events(
+    tmp_path: Path, heartbeat: None
+) -> None:
+    with serving(tmp_path / "home") as (url, shared), httpx.Client(base_url=url) as http:
+        ada = signup(http)  # type: ignore[arg-type]
+        follows = Follower(url, ada.headers)
+        assert upload(http, ada, "sensors").status_code == 200
+        assert follows.next()["data"]["data"]["action"] == "upload"
+        follows.stop()
+        assert wait_for(lambda: shared.events.subscribers == 0)
+
+
+def test_a_server_that_loses_redis_still_answers_and_streams(
+    tmp_path: Path, redis_server: RedisProcess, heartbeat: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = {"redis_url": redis_server.url, "redis_retry_s": 0.2}
+    with (
+        caplog.at_level(logging.WARNING),
+        serving(tmp_path / "home", **settings) as (url, shared),
+        httpx.Client(base_url=url, timeout=60) as http,
+    ):
+        ada = signup(http)  # type: ignore[arg-type]
+        follows = Follower(url, ada.headers)
+        redis_server.stop()
+        assert upload(http, ada, "sensors").status_code == 200
+        assert follows.next()["data"]["data"]["action"] == "upload"
+        assert shared.redis.state() == "down"
+        redis_server.start()
+        assert wait_for(shared.redis.ping, 10)
+        deleted = http.delete("/api/v1/datasets/sensors", headers=ada.headers)
+        assert deleted.status_code == 204, deleted.text
+        assert follows.next()["data"]["data"]["action"] == "delete"
+        follows.stop()
+    assert "failed" in caplog.text
+    assert redis_server.password and redis_server.password not in caplog.text
+
+
+@pytest.mark.slow
+def test_a_change_through_one_server_reaches_a_follower_of_another(
+    tmp_path: Path, redis_url: str
+) -> None:
+    home = tmp_path / "home"  # one catalog and store, two server processes
+    with (
+        serving_process(home, REDIS_URL=redis_url) as first,
+        serving_process(home, REDIS_URL=redis_url) as second,
+        httpx.Client(base_url=first, timeout=60) as http,
+    ):
+        ada = signup(http)  # type: ignore[arg-type]
+        follows = Follower(second, ada.headers)
+        try:
+            assert upload(http, ada, "sensors").status_code == 200
+            got = follows.next(15)
+            assert got["event"] == "dataset.changed"
+            assert got["data"]["owner"] == ada.id
+            assert got["data"]["data"]["action"] == "upload"
+            assert follows.nothing()
+        finally:
+            follows.stop()
