@@ -21,9 +21,11 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from cache_bench import HOURLY, CacheRun, run_cache
 from clean_bench import CleanRun, run_clean
 from generate import csv_rows_for_size, write_csv
 from ingest_bench import Run, csv_ingest, parquet_ingest
+from limiter_bench import TARGET_MS, LimiterRun, run_limiter
 from memory_bench import MemoryRun, big_csv_ingest
 from proc import BIN, measure
 from query_bench import QueryRun, run_queries
@@ -143,6 +145,40 @@ def _server_rows(run: ServerRun) -> list[Row]:
     ]  # fmt: skip
 
 
+def _cache_rows(run: CacheRun) -> list[Row]:
+    section = f"Query cache (a real server; {run.rows:,} points; medians of {run.runs} runs)"
+    rows = []
+    for name, f in run.figures.items():
+        for backend in ("redis", "memory"):
+            ratio = run.ratio(name, backend)
+            target = name == HOURLY
+            rows.append(
+                Row(
+                    section,
+                    f"{name}: hit in {backend}",
+                    f"{f[f'hit {backend}']:.1f} ms",
+                    f"uncached {f['uncached']:.1f} ms",
+                    f"{ratio:.1f}× faster",
+                    "≥ 20× faster" if target else "",
+                    ratio >= 20 if target else None,
+                )
+            )
+    return rows
+
+
+def _limiter_rows(run: LimiterRun) -> list[Row]:
+    section = "Rate limiter (GET /api/v1/account on two real servers, limits on vs off)"
+    on, off = run.with_limits, run.without_limits
+    return [
+        Row(section, "limits counted in Redis: p99 (p50)", f"{ms(on.p99)} ({ms(on.p50)})",
+            f"limits off {ms(off.p99)} ({ms(off.p50)})", f"+{run.added_p99 * 1000:.2f} ms",
+            f"≤ +{TARGET_MS:g} ms p99", run.added_p99 * 1000 <= TARGET_MS),
+        Row(section, "the limiter's own work per request in Redis: p99 (p50)",
+            f"{ms(run.spend_redis.p99)} ({ms(run.spend_redis.p50)})",
+            f"in memory {ms(run.spend_memory.p99)}", "", "", None),
+    ]  # fmt: skip
+
+
 def _memory_rows(run: MemoryRun) -> list[Row]:
     section = f"Memory: ingest of a {run.file_bytes / 1e9:.2f} GB CSV ({run.rows:,} rows)"
     peak = run.variosync.peak_rss
@@ -195,6 +231,16 @@ def main(argv: list[str] | None = None) -> int:
     server = run_server(OUT / "home-server", parquet)
     raw["server"] = asdict(server)
     table_rows += _server_rows(server)
+
+    print("query cache …", flush=True)
+    cache = run_cache(OUT / "home-server", parquet, rows)
+    raw["cache"] = asdict(cache)
+    table_rows += _cache_rows(cache)
+
+    print("rate limiter …", flush=True)
+    limiter = run_limiter(scratch / "home-limiter")
+    raw["limiter"] = asdict(limiter)
+    table_rows += _limiter_rows(limiter)
 
     if not args.skip_big:
         big_rows = csv_rows_for_size(args.big_csv_gb)
