@@ -202,7 +202,33 @@ def test_redis_round_trip(tmp_path: Path, redis_url: str) -> None:
         "bypasses": 0,
         "stores": 1,
         "skipped_too_large": 0,
+        "refused": 0,
     }
+
+
+def test_a_damaged_value_is_a_miss_and_is_dropped(tmp_path: Path, redis_url: str) -> None:
+    cache = make_cache(tmp_path, redis_url)
+    stored = redis.Redis.from_url(redis_url)
+    stored.set(REDIS_PREFIX + "k", b"not arrow at all")
+    assert cache.get("k") is None
+    assert stored.get(REDIS_PREFIX + "k") is None
+    cache.put("k", frame(3))
+    assert_frame_equal(cache.get("k"), frame(3))  # type: ignore[arg-type]
+
+
+def test_a_full_redis_refuses_a_result_without_an_outage(tmp_path: Path, redis_url: str) -> None:
+    cache = make_cache(tmp_path, redis_url)
+    stored = redis.Redis.from_url(redis_url)
+    used = int(stored.info("memory")["used_memory"])
+    stored.config_set("maxmemory-policy", "noeviction")
+    stored.config_set("maxmemory", used + 4096)
+    try:
+        cache.put("big", pl.DataFrame({"x": list(range(200_000))}))
+        assert cache.stats()["refused"] == 1
+        assert cache.stats()["bypasses"] == 0
+        assert cache._link.state() == "ok" and cache._link.client() is not None
+    finally:
+        stored.config_set("maxmemory", 0)
 
 
 def test_redis_lost_and_back(tmp_path: Path, redis_server: RedisProcess) -> None:

@@ -79,6 +79,21 @@ def test_in_process_each_user_gets_their_own_events_only() -> None:
     asyncio.run(main())
 
 
+def test_following_counts_one_users_open_subscriptions() -> None:
+    bus = EventBus(RedisLink(None))
+
+    async def main() -> None:
+        first, second, bobs = bus.subscribe("ada"), bus.subscribe("ada"), bus.subscribe("bob")
+        assert bus.following("ada") == 0  # not open yet
+        async with first, second, bobs:
+            assert (bus.following("ada"), bus.following("bob"), bus.following("eve")) == (2, 1, 0)
+            first.close()
+            assert bus.following("ada") == 1
+        assert bus.following("ada") == bus.following("bob") == 0
+
+    asyncio.run(main())
+
+
 def test_events_published_from_other_threads_arrive_in_order() -> None:
     bus = EventBus(RedisLink(None))
 

@@ -18,6 +18,22 @@ def test_redacted_hides_only_the_password() -> None:
     assert redacted("redis://:pw@host:6379/0") == "redis://:***@host:6379/0"
     assert redacted("rediss://user:pw@h/1") == "rediss://user:***@h/1"
     assert redacted("redis://host:6379") == "redis://host:6379"
+    assert redacted("redis://h/0?password=pw&db=1") == "redis://h/0?password=***&db=1"
+    assert redacted("unix:///run/redis.sock?password=pw") == "unix:///run/redis.sock?password=***"
+
+
+def test_a_malformed_url_fails_at_start_without_its_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        RedisLink(SecretStr("redis://:hunter2@127.0.0.1:6379x/0"))
+    assert "hunter2" not in str(caught.value)
+    assert "redis://:***@127.0.0.1:6379x/0" in str(caught.value)
+
+
+def test_a_probe_within_the_retry_window_does_not_ask_redis(redis_server: RedisProcess) -> None:
+    link = RedisLink(SecretStr(redis_server.url), retry_s=30)
+    link.failed(TimeoutError(), "testing")
+    assert not link.ping()  # Redis is up, but a readiness probe must not reopen the gate
+    assert link.client() is None
 
 
 def test_a_url_of_another_scheme_is_refused_without_echoing_it() -> None:

@@ -12,6 +12,7 @@ goes on uncached, and the :class:`~variosync.redis_link.RedisLink` tries it agai
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -155,7 +156,7 @@ class ResultCache:
         """Bytes (in memory) of the largest result cached."""
         self._local = _Lru(settings.cache_max_bytes, clock)
         self._counts = dict.fromkeys(
-            ("hits", "misses", "bypasses", "stores", "skipped_too_large"), 0
+            ("hits", "misses", "bypasses", "stores", "skipped_too_large", "refused"), 0
         )
         self._lock = threading.Lock()
 
@@ -187,7 +188,7 @@ class ResultCache:
                 self._failed(exc, "reading the query cache")
                 return None
             self._link.succeeded()
-            frame = pl.read_ipc(io.BytesIO(blob)) if isinstance(blob, bytes) else None
+            frame = self._decoded(client, key, blob)
         self._count("hits" if frame is not None else "misses")
         return frame
 
@@ -209,11 +210,28 @@ class ResultCache:
             frame.write_ipc(buffer, compression=IPC_COMPRESSION)
             try:
                 client.set(REDIS_PREFIX + key, buffer.getvalue(), ex=self.ttl_s)
+            except redis.ResponseError:
+                # Redis answered but refused (full under `noeviction`): not an outage — the
+                # limits and sessions in it go on; this result is just not kept
+                self._count("refused")
+                return
             except REDIS_ERRORS as exc:
                 self._failed(exc, "writing the query cache")
                 return
             self._link.succeeded()
         self._count("stores")
+
+    def _decoded(self, client: redis.Redis, key: str, blob: object) -> pl.DataFrame | None:
+        """The frame of a Redis value; None (and the value dropped) when it is not one —
+        written by another version, or damaged — so a bad entry costs one miss, not a 500."""
+        if not isinstance(blob, bytes):
+            return None
+        try:
+            return pl.read_ipc(io.BytesIO(blob))
+        except (pl.exceptions.PolarsError, OSError, ValueError):
+            with contextlib.suppress(*REDIS_ERRORS):
+                client.delete(REDIS_PREFIX + key)
+            return None
 
     def _client(self) -> redis.Redis | None:
         """Redis, or None: it failed lately (a bypass)."""

@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from typing import Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import redis
 import redis.asyncio
@@ -42,14 +42,23 @@ State = Literal["ok", "down", "off"]
 
 
 def redacted(url: str) -> str:
-    """The URL without its password (``redis://:***@host:6379/0``), for logs and messages."""
+    """The URL without its password — in the user part or a ``password=`` parameter
+    (``redis://:***@host:6379/0``) — for logs and messages."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    netloc = f"{user}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:***@{hostport}" if colon else netloc
+    query = "&".join(
+        f"{name}=***" if name.lower() == "password" else f"{name}{eq}{value}"
+        for name, eq, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return (
+        f"{parts.scheme}://{netloc}{parts.path}"
+        + (f"?{query}" if query else "")
+        + (f"#{parts.fragment}" if parts.fragment else "")
+    )
 
 
 class RedisLink:
@@ -67,6 +76,14 @@ class RedisLink:
                 f"(got {urlsplit(self._url).scheme or 'no scheme'}://…)",
                 hint="e.g. REDIS_URL=redis://:password@host:6379/0",
             )
+        if self._url is not None:
+            try:  # a typo (a port that is not a number) fails here, not in every request
+                redis.connection.parse_url(self._url)  # type: ignore[no-untyped-call]
+            except ValueError:
+                raise ConfigError(
+                    f"REDIS_URL is not a valid Redis URL: {redacted(self._url)}",
+                    hint="e.g. REDIS_URL=redis://:password@host:6379/0",
+                ) from None
         self.retry_s = retry_s
         self._down_until = 0.0
         self._outage = False
@@ -162,12 +179,12 @@ class RedisLink:
                 log.warning("Redis at %s answers again; using it", self.safe_url)
 
     def ping(self) -> bool:
-        """Ask Redis now, whatever the retry interval says (for /readyz); records the result."""
-        if self._url is None:
-            return False
-        self._down_until = 0.0
+        """Whether Redis answers (for /readyz): within ``retry_s`` of a failure the answer is
+        no without asking (a probe must not send every request back to a hung Redis); after
+        it, Redis is asked and the result recorded."""
         client = self.client()
-        assert client is not None
+        if client is None:
+            return False
         try:
             client.ping()
         except REDIS_ERRORS as exc:

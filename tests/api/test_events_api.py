@@ -1,6 +1,8 @@
 """``GET /api/v1/events`` through real servers: a follower sees the changes that user makes
 through the API, another user sees none of them, and with Redis a change made through one
-server process reaches a follower on another."""
+server process reaches a follower on another. A stream ends (``signed-out``) once its
+credential stops signing in — logout, a disabled account, a revoked key — and one user holds at
+most ``MAX_STREAMS`` of them in a process."""
 
 from __future__ import annotations
 
@@ -20,13 +22,15 @@ import redis
 import uvicorn
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import Account, assert_error, make_settings, signup
+from tests.api.conftest import PASSWORD, Account, assert_error, make_settings, signup
 from tests.api.test_e2e import serving as serving_process
 from tests.api.test_streaming import wait_for
 from tests.services import RedisProcess
 from variosync.api import create_app
 from variosync.api.deps import Services
 from variosync.api.routes import events as events_route
+from variosync.catalog.users import Role
+from variosync.events import DatasetAction, dataset_changed
 
 SAMPLE = Path(__file__).parents[2] / "src" / "variosync" / "samples" / "sensors.csv"
 QUIET_S = 1.0
@@ -79,6 +83,11 @@ class Follower:
             return True
         return False
 
+    def ends(self, within: float = 10.0) -> bool:
+        """Whether the server ended the stream (the response is complete) within ``within`` s."""
+        self._thread.join(within)
+        return not self._thread.is_alive()
+
     def stop(self) -> None:
         if self._socket is not None:
             self._socket.shutdown(socket.SHUT_RDWR)
@@ -97,7 +106,9 @@ def upload(http: httpx.Client, account: Account, name: str) -> httpx.Response:
 
 @pytest.fixture
 def heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heartbeats, and checks of a stream's credential, every 0.2 s."""
     monkeypatch.setattr(events_route, "HEARTBEAT_S", 0.2)
+    monkeypatch.setattr(events_route, "RECHECK_S", 0.2)
 
 
 @contextmanager
@@ -250,3 +261,105 @@ def test_a_change_through_one_server_reaches_a_follower_of_another(
             assert follows.nothing()
         finally:
             follows.stop()
+
+
+def login(http: httpx.Client, account: Account) -> dict[str, str]:
+    """Headers with a new session token of ``account``."""
+    session = http.post("/api/v1/auth/login", json={"email": account.email, "password": PASSWORD})
+    assert session.status_code == 200, session.text
+    return {"Authorization": f"Bearer {session.json()['token']}"}
+
+
+def assert_signed_out(follows: Follower, code: str, shared: Services, owner: str) -> None:
+    """The stream's last event is ``signed-out`` with ``code``, then it ends: an event published
+    afterwards never arrives, and the server unsubscribed it."""
+    got = follows.next()
+    assert got["event"] == "signed-out", got
+    assert got["data"]["code"] == code and got["data"]["message"], got
+    assert follows.ends(), "the stream went on after signing out"
+    shared.events.publish(dataset_changed(owner, "later", DatasetAction.CREATE, 1))
+    assert follows.nothing()
+    assert wait_for(lambda: shared.events.following(owner) == 0)
+
+
+def test_a_stream_ends_when_its_session_logs_out(server: tuple[str, Services]) -> None:
+    url, shared = server
+    with httpx.Client(base_url=url, timeout=60) as http:
+        ada = signup(http)  # type: ignore[arg-type]
+        session = login(http, ada)
+        by_session, by_key = Follower(url, session), Follower(url, ada.headers)
+        assert upload(http, ada, "sensors").status_code == 200
+        assert by_session.next()["data"]["data"]["action"] == "upload"
+        assert by_key.next()["data"]["data"]["action"] == "upload"
+
+        assert http.post("/api/v1/auth/logout", headers=session).status_code == 204
+        assert_error(http.get("/api/v1/datasets", headers=session), 401, "unauthenticated")
+        got = by_session.next()
+        assert got["event"] == "signed-out" and got["data"]["code"] == "unauthenticated", got
+        assert by_session.ends()
+        # the API key's stream is another credential's: it goes on
+        deleted = http.delete("/api/v1/datasets/sensors", headers=ada.headers)
+        assert deleted.status_code == 204, deleted.text
+        assert by_key.next()["data"]["data"]["action"] == "delete"
+        assert by_session.nothing()
+        by_key.stop()
+        assert wait_for(lambda: shared.events.subscribers == 0)
+
+
+def test_a_stream_ends_when_an_admin_disables_the_account(server: tuple[str, Services]) -> None:
+    url, shared = server
+    with httpx.Client(base_url=url, timeout=60) as http:
+        ada = signup(http)  # type: ignore[arg-type]
+        email = f"admin-{ada.id[:8]}@example.com"
+        admin = Account(shared.accounts.register(email, PASSWORD, Role.ADMIN).id, email, {}, "")
+        by_key, by_session = Follower(url, ada.headers), Follower(url, login(http, ada))
+        disabled = http.post(f"/api/v1/admin/users/{ada.id}/disable", headers=login(http, admin))
+        assert disabled.status_code == 200, disabled.text
+        assert_error(http.get("/api/v1/datasets", headers=ada.headers), 403, "forbidden")
+        assert_signed_out(by_key, "forbidden", shared, ada.id)
+        got = by_session.next()  # the session ended with the account
+        assert got["event"] == "signed-out" and got["data"]["code"] == "unauthenticated", got
+        assert by_session.ends()
+
+
+def test_a_stream_ends_when_its_api_key_is_revoked(server: tuple[str, Services]) -> None:
+    url, shared = server
+    with httpx.Client(base_url=url, timeout=60) as http:
+        ada = signup(http)  # type: ignore[arg-type]
+        made = http.post("/api/v1/account/keys", json={"name": "follower"}, headers=ada.headers)
+        assert made.status_code == 201, made.text
+        follows = Follower(url, {"X-API-Key": made.json()["secret"]})
+        assert upload(http, ada, "sensors").status_code == 200
+        assert follows.next()["data"]["data"]["action"] == "upload"
+        key_id = made.json()["key"]["id"]
+        revoked = http.delete(f"/api/v1/account/keys/{key_id}", headers=ada.headers)
+        assert revoked.status_code == 204, revoked.text
+        assert_signed_out(follows, "unauthenticated", shared, ada.id)
+
+
+def test_one_user_holds_at_most_max_streams_per_process(server: tuple[str, Services]) -> None:
+    url, shared = server
+    cap = events_route.MAX_STREAMS
+    with httpx.Client(base_url=url, timeout=60) as http:
+        ada, bob = signup(http), signup(http)  # type: ignore[arg-type]
+        followers = [Follower(url, ada.headers) for _ in range(cap)]
+        assert shared.events.following(ada.id) == cap
+
+        with http.stream("GET", "/api/v1/events", headers=ada.headers) as refused:
+            assert refused.status_code == 429, "a stream over the cap opened"
+            refused.read()
+        error = assert_error(refused, 429, "rate_limited")
+        assert refused.headers["Retry-After"] == str(events_route.RETRY_S)
+        assert error["retry_after_s"] == events_route.RETRY_S
+        assert_error(http.get("/api/v1/events", headers=login(http, ada)), 429, "rate_limited")
+        others = Follower(url, bob.headers)  # the cap is each user's own
+
+        followers.pop().stop()  # a slot frees when a stream closes
+        assert wait_for(lambda: shared.events.following(ada.id) == cap - 1)
+        followers.append(Follower(url, ada.headers))
+        assert upload(http, ada, "sensors").status_code == 200
+        for follows in followers:
+            assert follows.next()["data"]["data"]["action"] == "upload"
+        for follows in [*followers, others]:
+            follows.stop()
+        assert wait_for(lambda: shared.events.subscribers == 0)

@@ -19,6 +19,7 @@ from tests.api.test_e2e import serving
 from tests.services import RedisProcess
 from variosync.api import create_app
 from variosync.api.clientip import client_address, trusted_networks
+from variosync.api.ratelimit import budget_of, client_key
 from variosync.errors import ConfigError
 
 HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset")
@@ -114,6 +115,49 @@ def test_wrong_passwords_run_out_the_sign_in_budget(tmp_path: Path) -> None:
         assert client.get("/api/v1/account", headers=user.headers).status_code == 200
 
 
+def test_failed_sign_ins_of_one_account_are_limited_from_any_address(tmp_path: Path) -> None:
+    settings = {"rate_limits_user": "auth=3/minute", "trusted_proxies": PROXY}
+    with _client(tmp_path, peer=PROXY, **settings) as client:
+        user, other = signup(client), signup(client)
+        wrong = {"email": user.email.upper(), "password": "guess"}
+        for n in range(3):
+            attempt = client.post(
+                "/api/v1/auth/login", json=wrong, headers={"X-Forwarded-For": f"192.0.2.{n}"}
+            )
+            assert attempt.status_code == 401
+        right = {"email": user.email, "password": PASSWORD}
+        refused = client.post(
+            "/api/v1/auth/login", json=right, headers={"X-Forwarded-For": "192.0.2.77"}
+        )
+        _assert_limited(refused, "failed sign-ins")
+        # the other account, from the same addresses, signs in
+        fine = {"email": other.email, "password": PASSWORD}
+        answer = client.post(
+            "/api/v1/auth/login", json=fine, headers={"X-Forwarded-For": "192.0.2.0"}
+        )
+        assert answer.status_code == 200
+        # and the refused account's API key still works
+        assert client.get("/api/v1/account", headers=user.headers).status_code == 200
+
+
+def test_an_ipv6_network_is_one_client(tmp_path: Path) -> None:
+    settings = {"rate_limits_ip": "other=3/minute", "trusted_proxies": PROXY}
+    with _client(tmp_path, peer=PROXY, **settings) as client:
+        for n in range(3):
+            hop = {"X-Forwarded-For": f"2001:db8:1:2::{n + 1:x}"}
+            assert client.get("/api/v1/x", headers=hop).status_code == 404
+        _assert_limited(
+            client.get("/api/v1/x", headers={"X-Forwarded-For": "2001:db8:1:2::ff"}), "other"
+        )
+        assert (
+            client.get("/api/v1/x", headers={"X-Forwarded-For": "2001:db8:1:3::1"}).status_code
+            == 404
+        )
+    assert client_key("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1"
+    assert client_key("192.0.2.1") == "192.0.2.1"
+
+
 def test_refused_credentials_spend_the_sign_in_budget(tmp_path: Path) -> None:
     with _client(tmp_path, rate_limits_ip="auth=4/minute") as client:
         for n in range(4):
@@ -130,7 +174,8 @@ def test_account_limits_report(tmp_path: Path) -> None:
         assert body["enforced"] is True and body["counted_in"] == "memory"
         assert body["role"] == "user" and body["client_ip"] == "203.0.113.7"
         account = {b["budget"]: b for b in body["account"]}
-        assert set(account) == {"upload", "query", "export", "other"}
+        assert set(account) == {"auth", "upload", "query", "export", "other"}
+        assert account["auth"]["limit"] == 10  # failed sign-ins with this account's email
         assert account["export"]["limit"] == 7 and account["export"]["window_s"] == 3600
         assert account["export"]["remaining"] == 7
         client_budgets = {b["budget"] for b in body["client"]}
@@ -187,7 +232,12 @@ def test_client_address_rules() -> None:
         return client_address(peer, raw, proxies)
 
     assert of("203.0.113.5", x_forwarded_for="1.2.3.4") == "203.0.113.5"
-    assert of("10.1.1.1", cf_connecting_ip="1.2.3.4", x_forwarded_for="5.6.7.8") == "1.2.3.4"
+    # CF-Connecting-IP only through proxies all the way: a forged one at the load balancer
+    # (reached directly, not through Cloudflare) loses to the address the balancer saw
+    assert of("10.1.1.1", cf_connecting_ip="1.2.3.4", x_forwarded_for="5.6.7.8") == "5.6.7.8"
+    assert of("10.1.1.1", cf_connecting_ip="1.2.3.4", x_forwarded_for="10.9.9.9") == "1.2.3.4"
+    assert of("10.1.1.1", cf_connecting_ip="1.2.3.4") == "1.2.3.4"
+    assert of("10.1.1.1", x_forwarded_for="10.3.3.3, 10.2.2.2") == "10.3.3.3"
     assert of("10.1.1.1", x_forwarded_for="9.9.9.9, 5.6.7.8, 10.2.2.2") == "5.6.7.8"
     assert of("10.1.1.1", cf_connecting_ip="garbage") == "10.1.1.1"
     assert of("10.1.1.1", x_forwarded_for="5.6.7.8, not-an-ip") == "10.1.1.1"
@@ -266,3 +316,16 @@ def test_lost_redis_falls_back_to_process_limits_and_comes_back(
         assert client.get("/readyz").json()["status"] == "ready"
     assert redis_server.password is not None
     assert redis_server.password not in caplog.text
+
+
+def test_budgets_by_route() -> None:
+    assert budget_of("POST", "/auth/login") == "auth"
+    assert budget_of("POST", "/datasets/a/upload") == "upload"
+    assert budget_of("GET", "/datasets/a/query") == "query"
+    assert budget_of("HEAD", "/datasets/a/query") == "query"  # runs the query too
+    assert budget_of("GET", "/datasets/a/aggregates") == "query"
+    assert budget_of("GET", "/datasets/a/export") == "export"
+    assert budget_of("GET", "/datasets/a") == "other"
+    # only whole routes: a made-up path ending like one is not in that budget
+    assert budget_of("POST", "/anything/upload") == "other"
+    assert budget_of("GET", "/datasets/a/b/query") == "other"

@@ -1,5 +1,6 @@
 """Login sessions in Redis and the catalog: two replicas (two ``Accounts`` over one PostgreSQL
-catalog and one Redis) serve each other's sessions; a lost Redis signs no one out."""
+catalog and one Redis) serve each other's sessions; a lost Redis signs no one out, and a session
+ended while Redis could not be reached is refused everywhere (the catalog decides)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import redis
 from pydantic import SecretStr
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, delete, event, update
 
 from tests.services import RedisProcess
 from variosync import Settings
@@ -20,6 +21,7 @@ from variosync.accounts import Accounts
 from variosync.accounts.sessions import session_key, user_sessions_key
 from variosync.catalog import make_engine, upgrade
 from variosync.catalog.credentials import digest
+from variosync.catalog.tables import CredentialRow, UserRow
 from variosync.errors import AuthError, ForbiddenError
 from variosync.redis_link import RedisLink
 
@@ -74,14 +76,16 @@ def direct(redis_url: str) -> Iterator[redis.Redis]:
         yield client
 
 
-def credential_queries(engine: Engine) -> list[str]:
-    """The statements on the credentials table that ``engine`` runs from now on."""
+UNREACHABLE = "redis://127.0.0.1:1/0"
+"""Nothing listens there: every call is refused at once."""
+
+
+def queries(engine: Engine) -> list[str]:
+    """The statements that ``engine`` runs from now on."""
     seen: list[str] = []
 
     def record(*args: object) -> None:
-        statement = str(args[2])
-        if "credentials" in statement:
-            seen.append(statement)
+        seen.append(str(args[2]))
 
     event.listen(engine, "before_cursor_execute", record)
     return seen
@@ -107,19 +111,24 @@ def test_login_writes_the_session_to_redis_expiring_with_it(
     assert token not in str(direct.keys("*"))  # only its digest is stored
 
 
-def test_a_session_resolves_from_redis_without_the_credentials_table(
+def by_id_with_its_account(statement: str) -> bool:
+    """Whether a statement reads one credential by primary key, joined with its user."""
+    return "WHERE credentials.id = " in statement and "JOIN users" in statement
+
+
+def test_a_session_in_redis_is_checked_in_the_catalog_by_id_in_one_query(
     replicas: Replicas,
 ) -> None:
     accounts = replicas.replica()
     user = accounts.register("ada@example.com", PASSWORD)
     _, token = accounts.login("ada@example.com", PASSWORD)
-    queries = credential_queries(replicas.engines[0])
+    seen = queries(replicas.engines[0])
 
     principal = accounts.authenticate(token)
 
     assert principal.user.id == user.id and principal.method == "session"
     assert principal.credential_id is not None
-    assert queries == []
+    assert len(seen) == 1 and by_id_with_its_account(seen[0])
     key = accounts.credentials.resolve(token)
     assert key is not None and key[0].id == principal.credential_id
 
@@ -130,10 +139,10 @@ def test_a_session_made_on_one_replica_is_served_and_ended_by_another(
     one, two = replicas.replica(), replicas.replica()
     user = one.register("ada@example.com", PASSWORD)
     _, token = one.login("ada@example.com", PASSWORD)
-    queries = credential_queries(replicas.engines[1])
+    seen = queries(replicas.engines[1])
 
     assert two.authenticate(token).user.id == user.id
-    assert queries == []  # served from Redis
+    assert len(seen) == 1 and by_id_with_its_account(seen[0])  # named by Redis
 
     two.logout(token)
 
@@ -254,25 +263,101 @@ def test_sessions_survive_losing_redis_and_it_is_used_again_when_back(
     assert redis_server.password and redis_server.password not in caplog.text
 
 
-def test_a_sign_out_redis_missed_is_applied_when_it_answers_again(
-    catalog_url: str, redis_url: str
+def test_a_sign_out_redis_missed_is_refused_by_the_other_replicas(
+    replicas: Replicas, direct: redis.Redis
 ) -> None:
-    # Redis unreachable for one replica only (it keeps its data): the session it ended is
-    # taken out of Redis as soon as that replica reaches it again.
-    replicas = Replicas(catalog_url, redis_url, retry_s=0.2)
+    # replica one had a failed Redis call a moment ago: it signs out in the catalog only
     one, two = replicas.replica(), replicas.replica()
     user = one.register("ada@example.com", PASSWORD)
     _, token = one.login("ada@example.com", PASSWORD)
     _, other = one.login("ada@example.com", PASSWORD)
-    replicas.links[0].failed(ConnectionError("lost"), "testing")
+    replicas.links[0].failed(TimeoutError(), "test")
 
     one.logout(token)
-    with pytest.raises(AuthError):
-        one.authenticate(token)
-    time.sleep(0.25)
-    assert one.authenticate(other).user.id == user.id  # reaches Redis again
+
+    assert direct.get(session_key(digest(token))) is not None  # still in Redis
+    for replica in (one, two):
+        with pytest.raises(AuthError):
+            replica.authenticate(token)
+    assert direct.get(session_key(digest(token))) is None  # two deleted the copy
+    assert two.authenticate(other).user.id == user.id
+
+
+def test_a_restarted_process_refuses_a_session_ended_while_redis_was_unreachable(
+    replicas: Replicas,
+) -> None:
+    before = replicas.replica()
+    before.register("ada@example.com", PASSWORD)
+    _, token = before.login("ada@example.com", PASSWORD)
+    replicas.links[0].failed(TimeoutError(), "test")
+    before.logout(token)
+
+    restarted = replicas.replica()
 
     with pytest.raises(AuthError):
-        two.authenticate(token)
-    assert two.authenticate(other).user.id == user.id
-    replicas.close()
+        restarted.authenticate(token)
+
+
+def test_disabling_and_enabling_where_redis_is_unreachable_ends_the_sessions(
+    catalog_url: str, replicas: Replicas, direct: redis.Redis
+) -> None:
+    # an operator's `variosync users disable`, then `enable`, on a host that cannot reach Redis
+    server = replicas.replica()
+    user = server.register("ada@example.com", PASSWORD)
+    tokens = [server.login("ada@example.com", PASSWORD)[1] for _ in range(2)]
+    unreachable = Replicas(catalog_url, UNREACHABLE)
+    cli = unreachable.replica()
+
+    cli.set_disabled(None, user.id, True)
+    cli.set_disabled(None, user.id, False)
+    unreachable.close()
+
+    assert all(direct.get(session_key(digest(token))) for token in tokens)  # still in Redis
+    for token in tokens:
+        with pytest.raises(AuthError):
+            server.authenticate(token)
+    _, fresh = server.login("ada@example.com", PASSWORD)
+    assert server.authenticate(fresh).user.id == user.id
+
+
+def test_the_catalogs_expiry_wins_over_the_copy_in_redis(
+    replicas: Replicas, direct: redis.Redis
+) -> None:
+    accounts = replicas.replica()
+    accounts.register("ada@example.com", PASSWORD)
+    _, token = accounts.login("ada@example.com", PASSWORD)
+    table = CredentialRow.__table__
+    with replicas.engines[0].begin() as connection:  # shortened in the catalog only
+        connection.execute(update(table).values(expires_at=datetime.now(UTC)))
+
+    with pytest.raises(AuthError):
+        accounts.authenticate(token)
+    assert direct.get(session_key(digest(token))) is None
+
+
+def test_a_deleted_users_session_in_redis_is_refused(replicas: Replicas) -> None:
+    accounts = replicas.replica()
+    user = accounts.register("ada@example.com", PASSWORD)
+    _, token = accounts.login("ada@example.com", PASSWORD)
+    users = UserRow.__table__
+    with replicas.engines[0].begin() as connection:
+        connection.execute(delete(users).where(users.c.id == user.id))
+
+    with pytest.raises(AuthError):
+        accounts.authenticate(token)
+
+
+def test_a_redis_entry_naming_another_session_is_not_trusted(
+    replicas: Replicas, direct: redis.Redis
+) -> None:
+    accounts = replicas.replica()
+    ada = accounts.register("ada@example.com", PASSWORD)
+    bob = accounts.register("bob@example.com", PASSWORD)
+    _, ada_token = accounts.login("ada@example.com", PASSWORD)
+    _, bob_token = accounts.login("bob@example.com", PASSWORD)
+    bobs = direct.get(session_key(digest(bob_token)))
+    assert bobs is not None
+    direct.set(session_key(digest(ada_token)), bobs)  # a stale or tampered entry
+
+    assert accounts.authenticate(ada_token).user.id == ada.id  # from the catalog
+    assert accounts.authenticate(bob_token).user.id == bob.id

@@ -1,22 +1,22 @@
 """Login sessions kept in Redis as well as the catalog, so that any replica can serve any user.
 
 Without Redis this is the :class:`CredentialCatalog` itself. With Redis, a session is written to
-both (write-through): ``variosync:session:<digest>`` holds what a request needs (JSON, expiring
-with the session) and ``variosync:user-sessions:<user id>`` the digests of a user's sessions, to
-end them all. A session token is looked up in Redis first; a miss or a Redis error falls back to
-the catalog, and a session found there is put back into Redis. Redis keeps nothing on disk, so
-the catalog stays the record: losing Redis signs no one out and fails no request. API keys are
-never kept in Redis.
-
-Sessions ended while Redis cannot be reached are still in it: the users concerned are remembered
-and all their Redis sessions dropped at the first call that reaches Redis again (the live ones
-come back from the catalog when next used).
+both (write-through). Redis holds, under ``variosync:session:<digest of the token>``, which
+session a token belongs to (its id, owner, name and times as JSON, expiring with the session),
+and under ``variosync:user-sessions:<user id>`` the digests of a user's sessions, to delete them
+all at once. Redis only says which session a token names; the catalog decides whether it is
+still good. A token found in Redis is checked in the catalog by its session's id (the primary
+key) joined with its account, in one query, so a session revoked, expired, or whose account is
+gone is refused (a disabled account is refused by :class:`Accounts`) whatever Redis still holds.
+A miss or a Redis error falls back to the catalog, and a live session found there is put back
+into Redis. Redis keeps nothing on disk and is never trusted alone: losing it signs no one out,
+fails no request, and ending a session while it cannot be reached leaves only a harmless copy
+(refused, and deleted when next presented or when it expires). API keys are never kept in Redis.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 import redis
@@ -24,14 +24,12 @@ from sqlalchemy import Engine
 
 from variosync.catalog.credentials import (
     PREFIXES,
-    SHOWN,
     Credential,
     CredentialCatalog,
     CredentialKind,
     digest,
 )
-from variosync.catalog.users import User, UserCatalog
-from variosync.errors import NotFoundError
+from variosync.catalog.users import User
 from variosync.redis_link import KEY_PREFIX, REDIS_ERRORS, RedisLink
 
 SESSION = PREFIXES[CredentialKind.SESSION]
@@ -64,11 +62,7 @@ class SessionStore(CredentialCatalog):
 
     def __init__(self, engine: Engine, link: RedisLink | None = None) -> None:
         super().__init__(engine)
-        self._users = UserCatalog(engine)
         self._link = link if link is not None and link.configured else None
-        self._unended: set[str] = set()
-        """Users whose ended sessions may still be in Redis (it could not be reached)."""
-        self._lock = threading.Lock()
 
     def issue(
         self,
@@ -84,9 +78,8 @@ class SessionStore(CredentialCatalog):
         return credential, secret
 
     def resolve_user(self, secret: str) -> tuple[Credential, User] | None:
-        """The live credential a secret belongs to, with its account: a session from Redis
-        when it is there, else from the catalog. The account is always read from the catalog
-        (it may have been disabled)."""
+        """The live credential a secret belongs to, with its account, always as the catalog
+        has it: a session named in Redis is read by its id, any other secret by its digest."""
         if self._link is None or not secret.startswith(SESSION):
             return super().resolve_user(secret)
         hashed = digest(secret)
@@ -99,29 +92,31 @@ class SessionStore(CredentialCatalog):
                 client = None
             else:
                 self._link.succeeded()
-                found = None if cached is None else self._from_redis(secret, cached)
-                if found is not None:
-                    return found
+                if cached is not None:
+                    credential_id = _session_id(cached)
+                    if credential_id is not None:
+                        found = self.resolve_session(credential_id, secret)
+                        if found is not None:
+                            return found
+                    # ended (the catalog says so) or unreadable: drop the copy, ask by digest
+                    client = self._forget(client, hashed)
         found = super().resolve_user(secret)
-        if found is None or client is None or not self._remember(client, hashed, found[0]):
-            return found
-        # A sign-out between the catalog read and the write above would be undone by it: read
-        # again, and take the session back out if it ended meanwhile.
-        if super().resolve_user(secret) is None:
-            self._end(found[0].user_id, found[0].id)
+        if found is not None and client is not None:
+            # A sign-out racing this write may leave a copy in Redis: it is refused anyway.
+            self._remember(client, hashed, found[0])
         return found
 
     def revoke(
         self, user_id: str, credential_id: str, kind: CredentialKind | None = None
     ) -> Credential:
-        """Revoke one of the user's credentials; a session leaves Redis too."""
+        """Revoke one of the user's credentials; a session leaves Redis too, if it answers."""
         ended = super().revoke(user_id, credential_id, kind)
         if ended.kind is CredentialKind.SESSION:
             self._end(user_id, credential_id)
         return ended
 
     def revoke_all(self, user_id: str, kind: CredentialKind) -> None:
-        """Revoke every live credential of one kind; sessions leave Redis too."""
+        """Revoke every live credential of one kind; sessions leave Redis too, if it answers."""
         super().revoke_all(user_id, kind)
         if kind is CredentialKind.SESSION:
             self._end(user_id)
@@ -129,54 +124,16 @@ class SessionStore(CredentialCatalog):
     # -- Redis ----------------------------------------------------------------------------------
 
     def _client(self) -> redis.Redis | None:
-        """Redis, now usable, with the sessions it missed ending dropped first; or None."""
-        if self._link is None or (client := self._link.client()) is None:
-            return None
-        with self._lock:
-            users, self._unended = self._unended, set()
-        try:
-            for user_id in users:
-                self._drop(client, user_id, None)
-        except REDIS_ERRORS as exc:
-            with self._lock:
-                self._unended |= users
-            self._link.failed(exc, "ending sessions")
-            return None
-        return client
+        return None if self._link is None else self._link.client()
 
-    def _from_redis(self, secret: str, cached: bytes | str) -> tuple[Credential, User] | None:
-        """The session stored in Redis with its account; None when it is unreadable, expired
-        or its account is gone (the catalog then has the last word)."""
-        try:
-            data = json.loads(cached)
-            credential = Credential(
-                id=data["id"],
-                user_id=data["user_id"],
-                kind=CredentialKind.SESSION,
-                name=data["name"],
-                prefix=secret[:SHOWN],
-                created_at=datetime.fromisoformat(data["created_at"]),
-                expires_at=datetime.fromisoformat(data["expires_at"]),
-                last_used_at=None,
-                revoked_at=None,
-            )
-        except (ValueError, KeyError, TypeError):
-            return None
-        if credential.expires_at is None or credential.expires_at <= datetime.now(UTC):
-            return None
-        try:
-            return credential, self._users.get(credential.user_id)
-        except NotFoundError:
-            return None
-
-    def _remember(self, client: redis.Redis, hashed: str, credential: Credential) -> bool:
-        """Write a live session to Redis, expiring with it; whether it was written."""
+    def _remember(self, client: redis.Redis, hashed: str, credential: Credential) -> None:
+        """Write a live session to Redis, expiring with it."""
         assert self._link is not None
         if credential.expires_at is None:
-            return False
+            return
         left_ms = int((credential.expires_at - datetime.now(UTC)).total_seconds() * 1000)
         if left_ms <= 0:
-            return False
+            return
         value = {
             "id": credential.id,
             "user_id": credential.user_id,
@@ -194,25 +151,30 @@ class SessionStore(CredentialCatalog):
                 pipe.execute()
         except REDIS_ERRORS as exc:
             self._link.failed(exc, "storing a session")
-            return False
-        self._link.succeeded()
-        return True
+        else:
+            self._link.succeeded()
 
-    def _end(self, user_id: str, credential_id: str | None = None) -> None:
-        """Take one session of a user (or all of them) out of Redis; when Redis cannot be
-        reached, remember to do it when it can."""
-        if self._link is None:
-            return
-        client = self._client()
+    def _forget(self, client: redis.Redis, hashed: str) -> redis.Redis | None:
+        """Delete the Redis copy of a session the catalog refused; Redis, or None if it failed."""
+        assert self._link is not None
         try:
-            if client is not None:
-                self._drop(client, user_id, credential_id)
-                self._link.succeeded()
-                return
+            client.delete(session_key(hashed))
         except REDIS_ERRORS as exc:
             self._link.failed(exc, "ending sessions")
-        with self._lock:
-            self._unended.add(user_id)
+            return None
+        return client
+
+    def _end(self, user_id: str, credential_id: str | None = None) -> None:
+        """Take one session of a user (or all of them) out of Redis when it answers. A copy
+        left there is harmless: the catalog refuses it."""
+        if self._link is None or (client := self._link.client()) is None:
+            return
+        try:
+            self._drop(client, user_id, credential_id)
+        except REDIS_ERRORS as exc:
+            self._link.failed(exc, "ending sessions")
+        else:
+            self._link.succeeded()
 
     @staticmethod
     def _drop(client: redis.Redis, user_id: str, credential_id: str | None) -> None:

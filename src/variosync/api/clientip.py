@@ -50,9 +50,11 @@ def client_address(
 ) -> str | None:
     """The client of a request from socket ``peer`` with (ASGI) ``headers``.
 
-    From a trusted proxy: a valid ``CF-Connecting-IP``, else the right-most address of
-    ``X-Forwarded-For`` that is not itself a trusted proxy (left of it, anything could be
-    forged). Otherwise, or when the headers hold no valid address: the peer.
+    From a trusted proxy: the right-most address of ``X-Forwarded-For`` that is not itself a
+    trusted proxy (left of it, anything could be forged). Only when every hop is a trusted
+    proxy — the request came through Cloudflare — does ``CF-Connecting-IP`` name the client:
+    someone reaching the load balancer directly cannot pick an address with it. Otherwise,
+    or when the headers hold no valid address: the peer.
     """
     if peer is None or not networks:
         return peer
@@ -66,12 +68,14 @@ def client_address(
             connecting = value.decode("latin-1")
         elif name == b"x-forwarded-for":
             forwarded += value.decode("latin-1").split(",")
-    if connecting is not None and (found := _address(connecting)) is not None:
-        return str(found)
+    hops: list[Address] = []
     for hop in reversed(forwarded):
         found = _address(hop)
         if found is None:
             return peer  # a malformed chain: trust none of it
         if not _trusted(found, networks):
             return str(found)
-    return peer
+        hops.append(found)
+    if connecting is not None and (named := _address(connecting)) is not None:
+        return str(named)
+    return str(hops[-1]) if hops else peer

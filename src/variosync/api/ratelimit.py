@@ -2,16 +2,20 @@
 library's sliding-window counter — atomically in Redis when configured (one global limit for
 every server process), in process memory otherwise or while Redis is unreachable.
 
-Five budgets: ``auth`` (sign-ins, registrations and refused credentials of a client address:
-the brute-force budget), ``upload``, ``query`` (queries and aggregates), ``export`` and
-``other`` (everything else). Accounts are limited by their role's budgets (``user``,
-``admin``), client addresses by the ``ip`` budgets; a request spends from both.
+Five budgets: ``auth`` (of a client address: sign-ins, registrations and refused
+credentials; of an account: failed sign-ins with its email — the brute-force budgets),
+``upload``, ``query`` (queries and aggregates), ``export`` and ``other`` (everything else).
+Accounts are limited by their role's budgets (``user``, ``admin``), client addresses by the
+``ip`` budgets (an IPv6 client by its /64); a request spends from both.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import ipaddress
 import math
+import re
 import time
 import weakref
 from dataclasses import dataclass
@@ -40,6 +44,7 @@ DEFAULTS: dict[Scope, dict[str, str]] = {
         "other": "3000/minute",
     },
     "user": {
+        "auth": "10/minute",
         "upload": "120/hour",
         "query": "600/minute",
         "export": "60/hour",
@@ -56,21 +61,41 @@ _SETTING = {"ip": "VARIOSYNC_RATE_LIMITS_IP", "user": "VARIOSYNC_RATE_LIMITS_USE
 _SETTING["admin"] = "VARIOSYNC_RATE_LIMITS_ADMIN"
 
 _ROUTE_BUDGETS = (
-    ("POST", "/auth/login", "auth"),
-    ("POST", "/auth/register", "auth"),
-    ("POST", "/upload", "upload"),
-    ("GET", "/query", "query"),
-    ("GET", "/aggregates", "query"),
-    ("GET", "/export", "export"),
+    ("POST", re.compile(r"/auth/(login|register)"), "auth"),
+    ("POST", re.compile(r"/datasets/[^/]+/upload"), "upload"),
+    ("GET", re.compile(r"/datasets/[^/]+/(query|aggregates)"), "query"),
+    ("GET", re.compile(r"/datasets/[^/]+/export"), "export"),
 )
 
 
 def budget_of(method: str, path: str) -> str:
-    """The budget a request spends from, by its method and the end of its path."""
-    for verb, ending, budget in _ROUTE_BUDGETS:
-        if method == verb and path.endswith(ending):
+    """The budget a request spends from, by its method and its path under ``/api/v1`` (a
+    route's whole path: ``/nothing/upload`` is no upload). HEAD spends like GET."""
+    method = "GET" if method == "HEAD" else method
+    for verb, pattern, budget in _ROUTE_BUDGETS:
+        if method == verb and pattern.fullmatch(path):
             return budget
     return "other"
+
+
+def client_key(address: str) -> str:
+    """Whom an address's budgets are counted for: an IPv4 address, or an IPv6 address's /64
+    (one subscriber's network holds 2⁶⁴ addresses; counting each would give each its own)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def signin_key(email: str) -> str:
+    """Whom failed sign-ins are counted for: the email signed in with (hashed; it may not be
+    an account)."""
+    return "email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
 
 def _parse(scope: Scope, text: str) -> dict[str, limits.RateLimitItem]:
@@ -80,8 +105,8 @@ def _parse(scope: Scope, text: str) -> dict[str, limits.RateLimitItem]:
             continue
         budget, _, value = entry.partition("=")
         budget = budget.strip()
-        if budget not in BUDGETS or (budget == "auth" and scope != "ip"):
-            allowed = BUDGETS if scope == "ip" else BUDGETS[1:]
+        if budget not in BUDGETS or (budget == "auth" and scope == "admin"):
+            allowed = BUDGETS if scope != "admin" else BUDGETS[1:]
             raise ConfigError(
                 f"{_SETTING[scope]}: unknown budget {budget!r} in {entry!r}",
                 hint=f"budgets: {', '.join(allowed)}; e.g. query=300/minute;upload=30/hour",
@@ -135,6 +160,12 @@ class Budget:
     def refusal(self) -> RateLimitedError:
         """The 429 for a request this budget could not take."""
         whose = "this account" if self.scope == "account" else "this client address"
+        if self.scope == "account" and self.name == "auth":
+            return RateLimitedError(
+                f"too many failed sign-ins for this account: {self.limit} per "
+                f"{_window_words(self.window_s)} are allowed",
+                retry_after_s=self.retry_after_s(),
+            )
         return RateLimitedError(
             f"too many {self.name} requests: {whose} may make {self.limit} per "
             f"{_window_words(self.window_s)}",
@@ -239,10 +270,20 @@ class RateLimiter:
         prefix = "ip:" if scope == "ip" else "user:"
         return await self._count(item, (prefix + who, budget), spend=True)
 
+    async def left(self, scope: Scope, who: str, budget: str) -> Budget | None:
+        """What is left of ``who``'s ``budget``, spending nothing; None as for :meth:`spend`."""
+        item = self.policy.items[scope].get(budget)
+        if not self.enabled or item is None:
+            return None
+        prefix = "ip:" if scope == "ip" else "user:"
+        return await self._count(item, (prefix + who, budget), spend=False)
+
     async def status(self, scope: Scope, who: str) -> list[Budget]:
-        """Every budget of ``who`` without spending any (the account API's report)."""
+        """Every budget of ``who`` without spending any (the account API's report); an
+        account's ``auth`` budget is counted per email (:func:`signin_key`), not here."""
         prefix = "ip:" if scope == "ip" else "user:"
         return [
             await self._count(item, (prefix + who, budget), spend=False)
             for budget, item in self.policy.items[scope].items()
+            if scope == "ip" or budget != "auth"
         ]

@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from variosync.api.clientip import Network, client_address
 from variosync.api.errors import error_body
-from variosync.api.ratelimit import Budget, RateLimiter, budget_of, tightest
+from variosync.api.ratelimit import Budget, RateLimiter, budget_of, client_key, tightest
 from variosync.catalog.users import Role, User
 
 UNKNOWN_CLIENT = "unknown"
@@ -26,6 +26,11 @@ def _headers(budget: Budget) -> list[tuple[bytes, bytes]]:
         (b"x-ratelimit-remaining", str(budget.remaining).encode()),
         (b"x-ratelimit-reset", str(int(budget.reset_at)).encode()),
     ]
+
+
+def report(request: Request, budget: Budget) -> None:
+    """Count ``budget`` among those the response's headers may report."""
+    _budgets(request.scope).append(budget)
 
 
 def _budgets(scope: Scope) -> list[Budget]:
@@ -58,8 +63,10 @@ class RateLimitMiddleware:
         ip = client_address(peer, scope["headers"], self.proxies)
         scope.setdefault("state", {})["client_ip"] = ip
         budgets = _budgets(scope)
-        budget = budget_of(scope["method"], scope["path"])
-        spent = await limiter.spend("ip", ip or UNKNOWN_CLIENT, budget)
+        budget = budget_of(scope["method"], str(scope["path"])[len(self.prefix) - 1 :])
+        scope["state"]["rate_budget"] = budget
+        who = client_key(ip) if ip else UNKNOWN_CLIENT
+        spent = await limiter.spend("ip", who, budget)
         if spent is not None:
             budgets.append(spent)
             if not spent.allowed:
@@ -74,21 +81,19 @@ class RateLimitMiddleware:
                     status_code=429,
                     headers={"Retry-After": str(refusal.retry_after_s)},
                 )
-                await response(scope, receive, _with_headers(scope, send, limiter, budget, ip))
+                await response(scope, receive, _with_headers(scope, send, limiter, budget, who))
                 return
-        await self.app(scope, receive, _with_headers(scope, send, limiter, budget, ip))
+        await self.app(scope, receive, _with_headers(scope, send, limiter, budget, who))
 
 
-def _with_headers(
-    scope: Scope, send: Send, limiter: RateLimiter, budget: str, ip: str | None
-) -> Send:
+def _with_headers(scope: Scope, send: Send, limiter: RateLimiter, budget: str, who: str) -> Send:
     """``send`` that adds the tightest budget's headers to the response's start (and spends
     from the address's ``auth`` budget for a refused credential)."""
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             if message["status"] == 401 and budget != "auth":
-                refused = await limiter.spend("ip", ip or UNKNOWN_CLIENT, "auth")
+                refused = await limiter.spend("ip", who, "auth")
                 if refused is not None:
                     _budgets(scope).append(refused)
             report = tightest(_budgets(scope))
@@ -107,9 +112,8 @@ def role_scope(user: User) -> Literal["user", "admin"]:
 async def spend_account(request: Request, limiter: RateLimiter, user: User) -> None:
     """Spend one request of the signed-in account's budget for this route (by its role's
     limits); RateLimitedError (429) when none is left."""
-    spent = await limiter.spend(
-        role_scope(user), user.id, budget_of(request.method, request.url.path)
-    )
+    budget = str(request.scope.get("state", {}).get("rate_budget", "other"))
+    spent = await limiter.spend(role_scope(user), user.id, budget)
     if spent is None:
         return
     _budgets(request.scope).append(spent)

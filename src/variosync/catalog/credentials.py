@@ -123,13 +123,22 @@ class CredentialCatalog:
     def resolve_user(self, secret: str) -> tuple[Credential, User] | None:
         """The live credential a secret belongs to, with its account, in one lookup (every
         authenticated request makes it); None when unknown, revoked or expired."""
+        return self._live(CredentialRow.__table__.c.secret_hash == digest(secret))
+
+    def resolve_session(self, credential_id: str, secret: str) -> tuple[Credential, User] | None:
+        """The live session of this id, if ``secret`` is its secret, with its account: one
+        lookup by primary key; None when unknown, revoked, expired or not that secret's."""
+        table = CredentialRow.__table__
+        return self._live(
+            table.c.id == credential_id,
+            table.c.secret_hash == digest(secret),
+            table.c.kind == CredentialKind.SESSION.value,
+        )
+
+    def _live(self, *where: Any) -> tuple[Credential, User] | None:
         table, users = CredentialRow.__table__, UserRow.__table__
         owner = [c.label("owner_" + c.name) for c in users.c]
-        query = (
-            select(table, *owner)
-            .join(users, users.c.id == table.c.user_id)
-            .where(table.c.secret_hash == digest(secret))
-        )
+        query = select(table, *owner).join(users, users.c.id == table.c.user_id).where(*where)
         try:
             with self._engine.connect() as connection:
                 row = connection.execute(query).first()

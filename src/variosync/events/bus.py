@@ -138,6 +138,11 @@ class EventBus:
         with self._lock:
             return sum(len(inboxes) for inboxes in self._inboxes.values())
 
+    def following(self, owner: str) -> int:
+        """Open subscriptions of user ``owner`` in this process (every event loop)."""
+        with self._lock:
+            return len(self._inboxes.get(owner, ()))
+
     def deliver(self, event: Event, loop: asyncio.AbstractEventLoop | None = None) -> None:
         """Hand ``event`` to its owner's subscribers in this process (in ``loop`` only)."""
         with self._lock:

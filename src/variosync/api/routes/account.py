@@ -24,7 +24,7 @@ from variosync.api.accounts_schemas import (
     UserBalanceOut,
 )
 from variosync.api.deps import ClientIP, CurrentUser, ServicesDep
-from variosync.api.ratelimit import Budget
+from variosync.api.ratelimit import Budget, signin_key
 from variosync.api.throttle import UNKNOWN_CLIENT, role_scope
 from variosync.billing import HOUR_PACKAGES, hours
 
@@ -62,7 +62,12 @@ async def limits(user: CurrentUser, shared: ServicesDep, ip: ClientIP) -> Limits
         enforced=limiter.enabled,
         counted_in=limiter.backend(),
         role=role,
-        account=_budgets(await limiter.status(role, user.id)),
+        account=_budgets(
+            [
+                *([b] if (b := await limiter.left("user", signin_key(user.email), "auth")) else []),
+                *await limiter.status(role, user.id),
+            ]
+        ),
         client_ip=ip,
         client=_budgets(await limiter.status("ip", ip or UNKNOWN_CLIENT)),
     )

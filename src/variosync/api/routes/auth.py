@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
-from variosync.api.deps import ClientIP, CurrentPrincipal, ServicesDep
+from variosync.api.deps import ClientIP, CurrentPrincipal, Services, ServicesDep
+from variosync.api.ratelimit import signin_key
 from variosync.api.schemas import Credentials, UserOut
-from variosync.errors import ForbiddenError
+from variosync.api.throttle import report
+from variosync.errors import AuthError, ForbiddenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -35,13 +38,29 @@ def register(body: Credentials, shared: ServicesDep, ip: ClientIP) -> UserOut:
     return UserOut.of(shared.accounts.register(body.email, body.password, client_ip=ip))
 
 
-@router.post("/login", summary="Sign in; returns a session token")
-def login(body: Credentials, shared: ServicesDep, ip: ClientIP) -> Session:
-    """Check the password and open a session."""
+def _login(body: Credentials, shared: Services, ip: str | None) -> Session:
     user, token = shared.accounts.login(body.email, body.password, ip)
     found = shared.accounts.credentials.resolve(token)
     assert found is not None and found[0].expires_at is not None
     return Session(token=token, expires_at=found[0].expires_at, user=UserOut.of(user))
+
+
+@router.post("/login", summary="Sign in; returns a session token")
+async def login(body: Credentials, request: Request, shared: ServicesDep, ip: ClientIP) -> Session:
+    """Check the password and open a session. Failed sign-ins with one email are limited
+    (the account's ``auth`` budget, whichever addresses they come from): when it is spent the
+    answer is 429 without checking the password."""
+    who = signin_key(body.email)
+    left = await shared.limiter.left("user", who, "auth")
+    if left is not None and left.remaining <= 0:
+        report(request, left)
+        raise left.refusal()
+    try:
+        # argon2 takes tens of milliseconds and the catalog calls block: off the event loop
+        return await run_in_threadpool(_login, body, shared, ip)
+    except AuthError:
+        await shared.limiter.spend("user", who, "auth")
+        raise
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
