@@ -19,11 +19,11 @@ from typing import Any
 import httpx
 import pytest
 import redis
-import uvicorn
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import PASSWORD, Account, assert_error, make_settings, signup
 from tests.api.test_e2e import serving as serving_process
+from tests.api.test_streaming import serving as serving_app
 from tests.api.test_streaming import wait_for
 from tests.services import RedisProcess
 from variosync.api import create_app
@@ -116,19 +116,8 @@ def serving(home: Path, **overrides: object) -> Iterator[tuple[str, Services]]:
     """uvicorn in a thread, its lifespan included (which closes the Redis clients), on a free
     loopback port; its URL and services."""
     app = create_app(make_settings(home, enforce_payment=False, **overrides))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="on")
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
-        thread.start()
-        try:
-            assert wait_for(lambda: server.started or not thread.is_alive(), 30)
-            assert server.started, "uvicorn did not start"
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}", app.state.services
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
+    with serving_app(app, lifespan="on") as url:
+        yield url, app.state.services
 
 
 @pytest.fixture

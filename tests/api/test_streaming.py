@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal
 
 import httpx
 import polars as pl
@@ -91,11 +91,12 @@ class Live:
 
 
 @contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """uvicorn serving ``app`` on a free loopback port in a thread; its URL; stopped on exit."""
+def serving(app: FastAPI, lifespan: Literal["on", "off"] = "off") -> Iterator[str]:
+    """uvicorn serving ``app`` on a free loopback port in a thread; its URL; stopped on exit.
+    With ``lifespan="on"`` the app builds (and at the end closes) its own services."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan="off")
+        config = uvicorn.Config(app, log_config=None, log_level="warning", lifespan=lifespan)
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="uvicorn")
         thread.start()
