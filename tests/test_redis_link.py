@@ -20,13 +20,23 @@ def test_redacted_hides_only_the_password() -> None:
     assert redacted("redis://host:6379") == "redis://host:6379"
     assert redacted("redis://h/0?password=pw&db=1") == "redis://h/0?password=***&db=1"
     assert redacted("unix:///run/redis.sock?password=pw") == "unix:///run/redis.sock?password=***"
+    assert redacted("redis://u:pa/ss?#x@h:1/0") == "redis://u:***@h:1/0"
+    assert redacted("redis://h/0?pass%77ord=pw") == "redis://h/0?pass%77ord=***"
+    assert redacted("redis://:pw@[::1]:6379/0") == "redis://:***@[::1]:6379/0"
+    assert redacted("redis://user@h") == "redis://user@h"
 
 
 def test_a_malformed_url_fails_at_start_without_its_password() -> None:
-    with pytest.raises(ConfigError) as caught:
-        RedisLink(SecretStr("redis://:hunter2@127.0.0.1:6379x/0"))
-    assert "hunter2" not in str(caught.value)
-    assert "redis://:***@127.0.0.1:6379x/0" in str(caught.value)
+    for url in (
+        "redis://:hunter2@127.0.0.1:6379x/0",
+        "redis://default:hun/ter2@redis.internal:6379/0",
+        "redis://:hunter2@[::1",
+        "hunter2",
+    ):
+        with pytest.raises(ConfigError) as caught:
+            RedisLink(SecretStr(url))
+        shown = f"{caught.value.message} {caught.value.hint}"
+        assert "hunter2" not in shown and "hun/ter2" not in shown, url
 
 
 def test_a_probe_within_the_retry_window_does_not_ask_redis(redis_server: RedisProcess) -> None:

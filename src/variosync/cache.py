@@ -228,7 +228,11 @@ class ResultCache:
             return None
         try:
             return pl.read_ipc(io.BytesIO(blob))
-        except (pl.exceptions.PolarsError, OSError, ValueError):
+        except BaseException as exc:
+            # polars reports some damaged bytes by a Rust panic (pyo3's PanicException, a
+            # BaseException): that is a bad entry too; interrupts and exits are not
+            if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+                raise
             with contextlib.suppress(*REDIS_ERRORS):
                 client.delete(REDIS_PREFIX + key)
             return None

@@ -17,7 +17,7 @@ import threading
 import time
 import weakref
 from typing import Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote
 
 import redis
 import redis.asyncio
@@ -43,22 +43,42 @@ State = Literal["ok", "down", "off"]
 
 def redacted(url: str) -> str:
     """The URL without its password — in the user part or a ``password=`` parameter
-    (``redis://:***@host:6379/0``) — for logs and messages."""
-    parts = urlsplit(url)
-    netloc = parts.netloc
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
+    (``redis://:***@host:6379/0``) — for logs and messages. Works on the raw text, so a
+    password holding ``/``, ``?`` or ``#`` (which a URL parser would cut) is masked too."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "***"  # not a URL at all: show nothing of it
+    if "@" in rest:
+        userinfo, _, rest = rest.rpartition("@")
         user, colon, _ = userinfo.partition(":")
-        netloc = f"{user}:***@{hostport}" if colon else netloc
-    query = "&".join(
-        f"{name}=***" if name.lower() == "password" else f"{name}{eq}{value}"
-        for name, eq, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
-    )
-    return (
-        f"{parts.scheme}://{netloc}{parts.path}"
-        + (f"?{query}" if query else "")
-        + (f"#{parts.fragment}" if parts.fragment else "")
-    )
+        rest = (f"{user}:***@" if colon else f"{user}@") + rest
+    where, question, query = rest.partition("?")
+    if question:
+        query = "&".join(
+            f"{name}=***" if unquote(name).lower() == "password" else f"{name}{eq}{value}"
+            for name, eq, value in (pair.partition("=") for pair in query.split("&") if pair)
+        )
+    return f"{scheme}://{where}" + (f"?{query}" if question else "")
+
+
+def _check(url: str) -> None:
+    """ConfigError, quoting nothing of the URL (it holds the password), unless Redis's client
+    can use it: a typo such as a port that is not a number fails at start, not per request."""
+    scheme = url.partition("://")[0] if "://" in url else ""
+    if scheme not in ("redis", "rediss", "unix"):
+        raise ConfigError(
+            f"REDIS_URL must start with redis://, rediss:// or unix:// "
+            f"(got {scheme + '://' if scheme.isalnum() else 'something else'})",
+            hint="e.g. REDIS_URL=redis://:password@host:6379/0",
+        )
+    try:
+        redis.connection.parse_url(url)  # type: ignore[no-untyped-call]
+    except ValueError:
+        raise ConfigError(
+            "REDIS_URL is not a valid Redis URL (its text is not shown: it may hold the password)",
+            hint="write it as redis://[:password@]host:port[/db]; percent-encode / ? # @ "
+            "in the password (%2F %3F %23 %40)",
+        ) from None
 
 
 class RedisLink:
@@ -66,24 +86,8 @@ class RedisLink:
 
     def __init__(self, url: SecretStr | None, retry_s: float = 5.0) -> None:
         self._url = url.get_secret_value() if url is not None else None
-        if self._url is not None and urlsplit(self._url).scheme not in (
-            "redis",
-            "rediss",
-            "unix",
-        ):
-            raise ConfigError(
-                f"REDIS_URL must start with redis://, rediss:// or unix:// "
-                f"(got {urlsplit(self._url).scheme or 'no scheme'}://…)",
-                hint="e.g. REDIS_URL=redis://:password@host:6379/0",
-            )
         if self._url is not None:
-            try:  # a typo (a port that is not a number) fails here, not in every request
-                redis.connection.parse_url(self._url)  # type: ignore[no-untyped-call]
-            except ValueError:
-                raise ConfigError(
-                    f"REDIS_URL is not a valid Redis URL: {redacted(self._url)}",
-                    hint="e.g. REDIS_URL=redis://:password@host:6379/0",
-                ) from None
+            _check(self._url)
         self.retry_s = retry_s
         self._down_until = 0.0
         self._outage = False

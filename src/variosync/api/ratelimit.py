@@ -3,7 +3,7 @@ library's sliding-window counter — atomically in Redis when configured (one gl
 every server process), in process memory otherwise or while Redis is unreachable.
 
 Five budgets: ``auth`` (of a client address: sign-ins, registrations and refused
-credentials; of an account: failed sign-ins with its email — the brute-force budgets),
+credentials; of an account: sign-in attempts with its email — the brute-force budgets),
 ``upload``, ``query`` (queries and aggregates), ``export`` and ``other`` (everything else).
 Accounts are limited by their role's budgets (``user``, ``admin``), client addresses by the
 ``ip`` budgets (an IPv6 client by its /64); a request spends from both.
@@ -93,7 +93,7 @@ def client_key(address: str) -> str:
 
 
 def signin_key(email: str) -> str:
-    """Whom failed sign-ins are counted for: the email signed in with (hashed; it may not be
+    """Whom sign-in attempts are counted for: the email signed in with (hashed; it may not be
     an account)."""
     return "email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
 
@@ -162,7 +162,7 @@ class Budget:
         whose = "this account" if self.scope == "account" else "this client address"
         if self.scope == "account" and self.name == "auth":
             return RateLimitedError(
-                f"too many failed sign-ins for this account: {self.limit} per "
+                f"too many sign-in attempts for this account: {self.limit} per "
                 f"{_window_words(self.window_s)} are allowed",
                 retry_after_s=self.retry_after_s(),
             )

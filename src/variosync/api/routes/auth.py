@@ -12,7 +12,7 @@ from variosync.api.deps import ClientIP, CurrentPrincipal, Services, ServicesDep
 from variosync.api.ratelimit import signin_key
 from variosync.api.schemas import Credentials, UserOut
 from variosync.api.throttle import report
-from variosync.errors import AuthError, ForbiddenError
+from variosync.errors import ForbiddenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -47,20 +47,17 @@ def _login(body: Credentials, shared: Services, ip: str | None) -> Session:
 
 @router.post("/login", summary="Sign in; returns a session token")
 async def login(body: Credentials, request: Request, shared: ServicesDep, ip: ClientIP) -> Session:
-    """Check the password and open a session. Failed sign-ins with one email are limited
-    (the account's ``auth`` budget, whichever addresses they come from): when it is spent the
-    answer is 429 without checking the password."""
-    who = signin_key(body.email)
-    left = await shared.limiter.left("user", who, "auth")
-    if left is not None and left.remaining <= 0:
-        report(request, left)
-        raise left.refusal()
-    try:
-        # argon2 takes tens of milliseconds and the catalog calls block: off the event loop
-        return await run_in_threadpool(_login, body, shared, ip)
-    except AuthError:
-        await shared.limiter.spend("user", who, "auth")
-        raise
+    """Check the password and open a session. Sign-in attempts with one email are limited
+    (the account's ``auth`` budget, whichever addresses they come from): each attempt spends
+    from it before the password is checked — atomically, so a burst cannot slip past — and
+    once it is spent the answer is 429 without checking the password."""
+    spent = await shared.limiter.spend("user", signin_key(body.email), "auth")
+    if spent is not None:
+        report(request, spent)
+        if not spent.allowed:
+            raise spent.refusal()
+    # argon2 takes tens of milliseconds and the catalog calls block: off the event loop
+    return await run_in_threadpool(_login, body, shared, ip)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="End this session")
