@@ -22,6 +22,7 @@ GLUE = (
     "billing",
     "cache",
     "events",
+    "charts",
 )
 """Service-level modules that tie the core to the adapters."""
 ADAPTERS = ("store", "catalog", "redis_link")
@@ -89,6 +90,7 @@ FORBIDDEN = {
     "accounts": (*FRONT, "store", "billing"),
     "billing": (*FRONT, "store"),
     "cache": (*FRONT, "store", "catalog"),
+    "charts": (*FRONT, "store", "catalog"),
     "events": (*FRONT, "store", "catalog"),
     "service": ("cli", "api", "accounts", "billing"),
     "api": ("cli",),
