@@ -132,6 +132,29 @@ def test_a_write_makes_cached_answers_unreachable(client: TestClient, user: Acco
     assert_frame_equal(hourly(client, user, as_of="0"), expected(client, user, 0))
 
 
+def test_a_restore_or_clean_is_a_new_version_the_cache_does_not_mistake(
+    client: TestClient, user: Account
+) -> None:
+    upload_sensors(client, user)
+    original = hourly(client, user)
+    assert upload(client, user, "sensors", [("extra.csv", EXTRA)]).status_code == 200
+    changed = hourly(client, user)
+    assert hourly(client, user).equals(changed)  # cached now
+
+    restored = client.post(f"{API}/restore", json={"version": 0}, headers=user.headers)
+    assert restored.status_code == 200, restored.text
+    assert_frame_equal(hourly(client, user), original)
+
+    recipe = {
+        "recipe": [{"op": "filter", "where": [{"field": "temperature", "cmp": "<", "value": 5}]}]
+    }
+    cleaned = client.post(f"{API}/clean", json=recipe, headers=user.headers)
+    assert cleaned.status_code == 200, cleaned.text
+    after = hourly(client, user)
+    assert_frame_equal(after, expected(client, user), check_dtypes=False)
+    assert after.height < original.height
+
+
 def test_a_recreated_dataset_never_answers_with_the_old_data(
     client: TestClient, user: Account
 ) -> None:
