@@ -10,7 +10,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "src" / "variosync"
 
 # layer -> packages/modules it must never import
-FRONT = ("service", "cli", "api")
+FRONT = ("service", "cli", "api", "web")
 """The facade and the front ends: nothing below them imports them."""
 GLUE = (
     "ingest",
@@ -92,8 +92,9 @@ FORBIDDEN = {
     "cache": (*FRONT, "store", "catalog"),
     "charts": (*FRONT, "store", "catalog"),
     "events": (*FRONT, "store", "catalog"),
-    "service": ("cli", "api", "accounts", "billing"),
-    "api": ("cli",),
+    "service": ("cli", "api", "web", "accounts", "billing"),
+    "api": ("cli", "web"),
+    "web": ("cli",),
     "cli": (),
 }
 

@@ -162,6 +162,14 @@ class Settings(BaseSettings):
         description="The `aud` a Supabase token must carry.",
     )
 
+    session_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("VARIOSYNC_SESSION_SECRET", "session_secret"),
+        description=(
+            "Key signing the dashboard's session cookies; give every replica the same. "
+            "Default: one made once and kept in the home folder."
+        ),
+    )
     redis_url: SecretStr | None = Field(
         default=None,
         validation_alias=_env("VARIOSYNC_REDIS_URL", "REDIS_URL", "redis_url"),

@@ -19,7 +19,7 @@ from variosync.cli.context import echo_err, load_settings, reports_errors
 @click.pass_context
 @reports_errors
 def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str) -> None:
-    """Run the server: REST API under /api/v1, OpenAPI docs at /docs.
+    """Run the server: the dashboard at /, REST API under /api/v1, OpenAPI docs at /docs.
 
     With no settings it runs on the embedded default (SQLite catalog and local store in the
     home folder); DATABASE_URL=postgresql://… uses PostgreSQL, migrated by `variosync db
@@ -29,8 +29,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
     """
     import uvicorn
 
-    from variosync.api import create_app
     from variosync.service import Variosync
+    from variosync.web import create_web_app
 
     settings = load_settings(ctx)
     updates: dict[str, object] = {}
@@ -42,7 +42,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, log_level: str
     Variosync(settings).close()  # a clear error now for an unmigrated or unreachable catalog
     echo_err(f"serving on http://{settings.host}:{settings.port} (docs at /docs)")
     uvicorn.run(
-        create_app(settings),
+        create_web_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=log_level,

@@ -1,0 +1,47 @@
+"""Who is signed in to the dashboard: the session token in the user's storage, checked
+against the accounts on every page (a logout, a disabled account or an expired session
+elsewhere signs the dashboard out too)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from nicegui import app, run
+
+from variosync.accounts import Principal
+from variosync.api.deps import Services
+from variosync.errors import VarioSyncError
+
+TOKEN = "token"  # noqa: S105 - the storage key's name, not a secret
+
+
+def services(api: FastAPI) -> Services:
+    """The API app's shared services (built by its lifespan)."""
+    found: Services = api.state.services
+    return found
+
+
+async def signed_in(api: FastAPI) -> Principal | None:
+    """The signed-in principal, or None (no token, or it no longer signs in)."""
+    token = app.storage.user.get(TOKEN)
+    if not isinstance(token, str):
+        return None
+    try:
+        return await run.io_bound(services(api).accounts.authenticate, token)
+    except VarioSyncError:
+        app.storage.user.pop(TOKEN, None)
+        return None
+
+
+async def sign_in(api: FastAPI, email: str, password: str, client_ip: str | None) -> None:
+    """Check the password (off the event loop: argon2) and keep the new session's token."""
+    signed = await run.io_bound(services(api).accounts.login, email, password, client_ip)
+    if signed is None:  # the server is shutting down
+        raise VarioSyncError("the server is shutting down", hint="try again in a moment")
+    app.storage.user[TOKEN] = signed[1]
+
+
+async def sign_out(api: FastAPI) -> None:
+    """End the session (in the catalog, and Redis) and forget its token."""
+    token = app.storage.user.pop(TOKEN, None)
+    if isinstance(token, str):
+        await run.io_bound(services(api).accounts.logout, token)

@@ -1,0 +1,101 @@
+"""The dashboard as a user meets it: every page behind sign-in, sign-in and sign-out, and the
+datasets browser — only the user's own datasets, search, delete after confirming."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.web.conftest import PASSWORD, SEEN
+from variosync.api.deps import Services
+from variosync.model import IngestOptions
+
+pytestmark = pytest.mark.asyncio
+SAMPLE = Path(__file__).parents[2] / "src" / "variosync" / "samples" / "sensors.csv"
+
+
+async def _sign_in(user: User, email: str, password: str = PASSWORD) -> None:
+    await user.open("/signin")
+    user.find("Email").type(email)
+    user.find("Password").type(password)
+    user.find(marker="sign-in").click()
+
+
+async def _names(user: User, expected: set[str]) -> set[str]:
+    """The dataset names the browser's table shows, once they are ``expected`` (or after
+    waiting for them)."""
+    await user.should_see(kind=ui.table, retries=SEEN)
+    found: set[str] = set()
+    for _ in range(SEEN):
+        tables = user.find(ui.table).elements
+        found = {row["name"] for table in tables for row in table.rows}
+        if found == expected:
+            break
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def test_every_page_needs_a_sign_in(web: tuple[User, Services]) -> None:
+    user, _ = web
+    await user.open("/")
+    await user.should_see("Welcome to VarioSync")
+    await user.should_not_see("Datasets")
+
+
+async def test_a_wrong_password_says_so(web: tuple[User, Services]) -> None:
+    user, shared = web
+    shared.accounts.register("ada@example.com", PASSWORD)
+    await _sign_in(user, "ada@example.com", "not it")
+    await user.should_see("Sign-in failed: wrong email or password", retries=SEEN)
+
+
+async def test_sign_in_shows_only_my_datasets_and_sign_out_ends_the_session(
+    web: tuple[User, Services],
+) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    bob = shared.accounts.register("bob@example.com", PASSWORD)
+    shared.service.as_owner(ada.id).ingest([SAMPLE], "ada-sensors", IngestOptions())
+    shared.service.as_owner(bob.id).ingest([SAMPLE], "bob-sensors", IngestOptions())
+
+    await _sign_in(user, "ada@example.com")
+    await user.should_see("ada@example.com", retries=SEEN)
+    assert await _names(user, {"ada-sensors"}) == {"ada-sensors"}
+    (table,) = user.find(ui.table).elements
+    assert table.rows[0]["rows"] == 1080 and table.rows[0]["series"] == 3
+
+    user.find("Sign out").click()
+    await user.should_see("Welcome to VarioSync", retries=SEEN)
+    await user.open("/")
+    await user.should_see("Welcome to VarioSync")  # the session is over, not just forgotten
+    assert shared.accounts.audit.list(action="logout")
+
+
+async def test_search_and_delete_after_confirming(web: tuple[User, Services]) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    mine = shared.service.as_owner(ada.id)
+    for name in ("alpha", "beta"):
+        mine.ingest([SAMPLE], name, IngestOptions())
+    await _sign_in(user, "ada@example.com")
+    assert await _names(user, {"alpha", "beta"}) == {"alpha", "beta"}
+
+    user.find("Search by name").type("bet")
+    assert await _names(user, {"beta"}) == {"beta"}
+
+    # the row's delete button lives in a table slot: send its event as the browser does
+    user.find(ui.table).trigger("delete", "beta")
+    await user.should_see("Delete dataset beta and all its versions? This cannot be undone.")
+    user.find(marker="cancel-delete").click()
+    await asyncio.sleep(0.3)
+    assert {d.name for d in mine.datasets()} == {"alpha", "beta"}
+
+    user.find(ui.table).trigger("delete", "beta")
+    await user.should_see(marker="confirm-delete")
+    user.find(marker="confirm-delete").click()
+    await user.should_see("Deleted beta", retries=SEEN)
+    assert {d.name for d in mine.datasets()} == {"alpha"}
