@@ -25,6 +25,12 @@ async def _sign_in(user: User, email: str, password: str = PASSWORD) -> None:
     user.find(marker="sign-in").click()
 
 
+async def _signed_in(user: User, email: str) -> None:
+    """Sign in and wait for the first page behind it."""
+    await _sign_in(user, email)
+    await user.should_see("Sign out", retries=SEEN)
+
+
 async def _names(user: User, expected: set[str]) -> set[str]:
     """The dataset names the browser's table shows, once they are ``expected`` (or after
     waiting for them)."""
@@ -53,6 +59,19 @@ async def test_a_wrong_password_says_so(web: tuple[User, Services]) -> None:
     await user.should_see("Sign-in failed: wrong email or password", retries=SEEN)
 
 
+async def test_the_sign_in_page_has_the_apis_brute_force_budget(
+    web: tuple[User, Services],
+) -> None:
+    user, shared = web
+    shared.accounts.register("ada@example.com", PASSWORD)
+    for _ in range(10):
+        await _sign_in(user, "ada@example.com", "guess")
+        await user.should_see("Sign-in failed: wrong email or password", retries=SEEN)
+        user.notify.messages.clear()
+    await _sign_in(user, "ada@example.com")  # the right password, too late
+    await user.should_see("Sign-in failed: too many sign-in attempts", retries=SEEN)
+
+
 async def test_sign_in_shows_only_my_datasets_and_sign_out_ends_the_session(
     web: tuple[User, Services],
 ) -> None:
@@ -62,8 +81,7 @@ async def test_sign_in_shows_only_my_datasets_and_sign_out_ends_the_session(
     shared.service.as_owner(ada.id).ingest([SAMPLE], "ada-sensors", IngestOptions())
     shared.service.as_owner(bob.id).ingest([SAMPLE], "bob-sensors", IngestOptions())
 
-    await _sign_in(user, "ada@example.com")
-    await user.should_see("ada@example.com", retries=SEEN)
+    await _signed_in(user, "ada@example.com")
     assert await _names(user, {"ada-sensors"}) == {"ada-sensors"}
     (table,) = user.find(ui.table).elements
     assert table.rows[0]["rows"] == 1080 and table.rows[0]["series"] == 3
@@ -81,7 +99,7 @@ async def test_search_and_delete_after_confirming(web: tuple[User, Services]) ->
     mine = shared.service.as_owner(ada.id)
     for name in ("alpha", "beta"):
         mine.ingest([SAMPLE], name, IngestOptions())
-    await _sign_in(user, "ada@example.com")
+    await _signed_in(user, "ada@example.com")
     assert await _names(user, {"alpha", "beta"}) == {"alpha", "beta"}
 
     user.find("Search by name").type("bet")

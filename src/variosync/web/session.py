@@ -9,6 +9,7 @@ from nicegui import app, run
 
 from variosync.accounts import Principal
 from variosync.api.deps import Services
+from variosync.api.ratelimit import client_key, signin_key
 from variosync.errors import VarioSyncError
 
 TOKEN = "token"  # noqa: S105 - the storage key's name, not a secret
@@ -33,7 +34,14 @@ async def signed_in(api: FastAPI) -> Principal | None:
 
 
 async def sign_in(api: FastAPI, email: str, password: str, client_ip: str | None) -> None:
-    """Check the password (off the event loop: argon2) and keep the new session's token."""
+    """Check the password (off the event loop: argon2) and keep the new session's token.
+    Attempts spend from the same brute-force budgets as the API's sign-in — the email's and
+    the client address's — before the password is checked (RateLimitedError when spent)."""
+    limiter = services(api).limiter
+    for scope, who in (("user", signin_key(email)), ("ip", client_key(client_ip or "unknown"))):
+        spent = await limiter.spend(scope, who, "auth")  # type: ignore[arg-type]
+        if spent is not None and not spent.allowed:
+            raise spent.refusal()
     signed = await run.io_bound(services(api).accounts.login, email, password, client_ip)
     if signed is None:  # the server is shutting down
         raise VarioSyncError("the server is shutting down", hint="try again in a moment")

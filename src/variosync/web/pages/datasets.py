@@ -11,9 +11,8 @@ from nicegui import run, ui
 
 from variosync.accounts import Principal
 from variosync.catalog import Dataset
-from variosync.web.frame import frame
-from variosync.web.pages.signin import PATH as SIGNIN
-from variosync.web.session import services, sign_out, signed_in
+from variosync.web.frame import enter
+from variosync.web.session import services
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "sortable": True, "align": "left"},
@@ -59,15 +58,9 @@ def register(api: FastAPI) -> None:
 
     @ui.page("/", title="Datasets · VarioSync")
     async def page() -> RedirectResponse | None:
-        principal = await signed_in(api)
-        if principal is None:
-            return RedirectResponse(SIGNIN)
-
-        async def leave() -> None:
-            await sign_out(api)
-            ui.navigate.to(SIGNIN)
-
-        frame("Datasets", principal, leave)
+        principal = await enter(api, "Datasets")
+        if isinstance(principal, RedirectResponse):
+            return principal
         await _browser(api, principal)
         return None
 

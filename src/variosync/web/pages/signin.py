@@ -6,15 +6,14 @@ from fastapi import FastAPI, Request
 from nicegui import ui
 
 from variosync.errors import VarioSyncError
+from variosync.web.frame import SIGNIN
 from variosync.web.session import sign_in
-
-PATH = "/signin"
 
 
 def register(api: FastAPI) -> None:
     """The sign-in page."""
 
-    @ui.page(PATH, title="Sign in · VarioSync")
+    @ui.page(SIGNIN, title="Sign in · VarioSync")
     def page(request: Request) -> None:
         client_ip = request.client.host if request.client else None
         with ui.card().classes("absolute-center w-96"):

@@ -1,0 +1,69 @@
+"""The account page: balance and ledger, API keys (created with the secret shown once, then
+revoked) and the rate limits the account has left."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from nicegui import ui
+from nicegui.testing import User
+
+from tests.web.conftest import PASSWORD, SEEN
+from tests.web.test_pages import _signed_in
+from variosync.api.deps import Services
+from variosync.catalog.ledger import MS_PER_HOUR
+from variosync.errors import AuthError
+
+pytestmark = pytest.mark.asyncio
+
+
+async def _table(user: User, marker: str) -> ui.table:
+    await user.should_see(marker=marker, retries=SEEN)
+    (table,) = user.find(marker=marker).elements
+    assert isinstance(table, ui.table)
+    return table
+
+
+async def test_the_account_page_needs_a_sign_in(web: tuple[User, Services]) -> None:
+    user, _ = web
+    await user.open("/account")
+    await user.should_see("Welcome to VarioSync")
+
+
+async def test_balance_keys_and_limits(web: tuple[User, Services]) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    shared.accounts.grant(None, ada.id, 2 * MS_PER_HOUR)
+    await _signed_in(user, "ada@example.com")
+    await user.open("/account")
+    await user.should_see("Balance: 2.000 hours", retries=SEEN)
+    ledger = await _table(user, "ledger")
+    assert ledger.rows[0]["hours"] == 2.0 and ledger.rows[0]["kind"] == "grant"
+
+    user.find(marker="key-name").type("laptop")
+    user.find(marker="create-key").click()
+    await user.should_see(marker="new-secret", retries=SEEN)
+    (shown,) = user.find(marker="new-secret").elements
+    secret = str(shown.value)
+    assert shared.accounts.authenticate(secret).user.id == ada.id
+    keys = await _table(user, "keys")
+    for _ in range(SEEN):
+        if keys.rows:
+            break
+        await asyncio.sleep(0.1)
+    (row,) = keys.rows
+    assert row["name"] == "laptop" and row["state"] == "active"
+    assert secret not in str(keys.rows)  # only the prefix is listed
+
+    user.find(marker="keys").trigger("revoke", row["id"])
+    await user.should_see("Key revoked", retries=SEEN)
+    assert keys.rows[0]["state"] == "revoked"
+    with pytest.raises(AuthError):
+        shared.accounts.authenticate(secret)
+
+    limits = await _table(user, "limits")
+    budgets = {r["budget"]: r for r in limits.rows}
+    assert set(budgets) == {"auth", "upload", "query", "export", "other"}
+    assert budgets["query"]["limit"] == "600 per 60 s"
+    assert budgets["auth"]["left"] == 9  # this sign-in was one attempt of ten
