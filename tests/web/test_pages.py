@@ -115,5 +115,6 @@ async def test_search_and_delete_after_confirming(web: tuple[User, Services]) ->
     user.find(ui.table).trigger("delete", "beta")
     await user.should_see(marker="confirm-delete")
     user.find(marker="confirm-delete").click()
-    await user.should_see("Deleted beta", retries=SEEN)
+    await user.should_see("Deleted beta", retries=SEEN)  # said once the table shows it
     assert {d.name for d in mine.datasets()} == {"alpha"}
+    assert {row["name"] for row in user.find(ui.table).elements.pop().rows} == set()

@@ -115,8 +115,8 @@ async def _keys(api: FastAPI, principal: Principal) -> None:
 
     async def revoke(key_id: str) -> None:
         await run.io_bound(accounts.revoke_key, principal.user, key_id)
-        ui.notify("Key revoked")
         await refresh()
+        ui.notify("Key revoked")
 
     with ui.row().classes("items-center"):
         name = ui.input("New key's name").mark("key-name")

@@ -93,8 +93,8 @@ async def _browser(api: FastAPI, principal: Principal) -> None:
         dialog.delete()
         if confirmed:
             await run.io_bound(mine.delete, name)
-            ui.notify(f"Deleted {name}")
             await refresh()
+            ui.notify(f"Deleted {name}")
 
     table.on("delete", lambda event: delete(str(event.args)))
     search.on_value_change(refresh)
