@@ -270,6 +270,19 @@ class RateLimiter:
         prefix = "ip:" if scope == "ip" else "user:"
         return await self._count(item, (prefix + who, budget), spend=True)
 
+    async def charge(
+        self, scope: Scope, who: str, budget: str, seen: list[Budget] | None = None
+    ) -> None:
+        """:meth:`spend`, adding the budget to ``seen`` (the response's headers report the
+        tightest), then RateLimitedError (429) when it had nothing left."""
+        spent = await self.spend(scope, who, budget)
+        if spent is None:
+            return
+        if seen is not None:
+            seen.append(spent)
+        if not spent.allowed:
+            raise spent.refusal()
+
     async def left(self, scope: Scope, who: str, budget: str) -> Budget | None:
         """What is left of ``who``'s ``budget``, spending nothing; None as for :meth:`spend`."""
         item = self.policy.items[scope].get(budget)

@@ -28,9 +28,9 @@ def _headers(budget: Budget) -> list[tuple[bytes, bytes]]:
     ]
 
 
-def report(request: Request, budget: Budget) -> None:
-    """Count ``budget`` among those the response's headers may report."""
-    _budgets(request.scope).append(budget)
+def seen(request: Request) -> list[Budget]:
+    """The budgets this request spent from (the response's headers report the tightest)."""
+    return _budgets(request.scope)
 
 
 def _budgets(scope: Scope) -> list[Budget]:
@@ -113,9 +113,4 @@ async def spend_account(request: Request, limiter: RateLimiter, user: User) -> N
     """Spend one request of the signed-in account's budget for this route (by its role's
     limits); RateLimitedError (429) when none is left."""
     budget = str(request.scope.get("state", {}).get("rate_budget", "other"))
-    spent = await limiter.spend(role_scope(user), user.id, budget)
-    if spent is None:
-        return
-    _budgets(request.scope).append(spent)
-    if not spent.allowed:
-        raise spent.refusal()
+    await limiter.charge(role_scope(user), user.id, budget, seen(request))

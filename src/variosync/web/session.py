@@ -38,10 +38,8 @@ async def sign_in(api: FastAPI, email: str, password: str, client_ip: str | None
     Attempts spend from the same brute-force budgets as the API's sign-in — the email's and
     the client address's — before the password is checked (RateLimitedError when spent)."""
     limiter = services(api).limiter
-    for scope, who in (("user", signin_key(email)), ("ip", client_key(client_ip or "unknown"))):
-        spent = await limiter.spend(scope, who, "auth")  # type: ignore[arg-type]
-        if spent is not None and not spent.allowed:
-            raise spent.refusal()
+    await limiter.charge("user", signin_key(email), "auth")
+    await limiter.charge("ip", client_key(client_ip or "unknown"), "auth")
     signed = await run.io_bound(services(api).accounts.login, email, password, client_ip)
     if signed is None:  # the server is shutting down
         raise VarioSyncError("the server is shutting down", hint="try again in a moment")

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from variosync.api.deps import ClientIP, CurrentPrincipal, Services, ServicesDep
 from variosync.api.ratelimit import signin_key
 from variosync.api.schemas import Credentials, UserOut
-from variosync.api.throttle import report
+from variosync.api.throttle import seen
 from variosync.errors import ForbiddenError
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -51,11 +51,7 @@ async def login(body: Credentials, request: Request, shared: ServicesDep, ip: Cl
     (the account's ``auth`` budget, whichever addresses they come from): each attempt spends
     from it before the password is checked — atomically, so a burst cannot slip past — and
     once it is spent the answer is 429 without checking the password."""
-    spent = await shared.limiter.spend("user", signin_key(body.email), "auth")
-    if spent is not None:
-        report(request, spent)
-        if not spent.allowed:
-            raise spent.refusal()
+    await shared.limiter.charge("user", signin_key(body.email), "auth", seen(request))
     # argon2 takes tens of milliseconds and the catalog calls block: off the event loop
     return await run_in_threadpool(_login, body, shared, ip)
 
