@@ -220,7 +220,7 @@ def test_upload_is_billed(
     client: TestClient, user: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # an estimate far above the run's time: the unused part must come back as a refund
-    monkeypatch.setattr("variosync.api.routes.upload.estimate_ingest", lambda size: 60_000)
+    monkeypatch.setattr("variosync.api.actions.estimate_ingest", lambda size: 60_000)
     before = balance(client, user)
     key = {"Idempotency-Key": "upload-1"}
     assert upload(client, user, "sensors", [("sensors.csv", SENSORS)], key).status_code == 200

@@ -11,11 +11,14 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.web.conftest import PASSWORD, SEEN
+from variosync.api.actions import Actions
 from variosync.api.deps import Services
 from variosync.model import IngestOptions
 
 pytestmark = pytest.mark.asyncio
-SAMPLE = Path(__file__).parents[2] / "src" / "variosync" / "samples" / "sensors.csv"
+SAMPLES = Path(__file__).parents[2] / "src" / "variosync" / "samples"
+SAMPLE = SAMPLES / "sensors.csv"
+PRICES = SAMPLES / "financial_sample.json"
 
 
 async def _sign_in(user: User, email: str, password: str = PASSWORD) -> None:
@@ -102,7 +105,7 @@ async def test_search_and_delete_after_confirming(web: tuple[User, Services]) ->
     await _signed_in(user, "ada@example.com")
     assert await _names(user, {"alpha", "beta"}) == {"alpha", "beta"}
 
-    user.find("Search by name").type("bet")
+    user.find(marker="search-name").type("bet")
     assert await _names(user, {"beta"}) == {"beta"}
 
     # the row's delete button lives in a table slot: send its event as the browser does
@@ -118,3 +121,42 @@ async def test_search_and_delete_after_confirming(web: tuple[User, Services]) ->
     await user.should_see("Deleted beta", retries=SEEN)  # said once the table shows it
     assert {d.name for d in mine.datasets()} == {"alpha"}
     assert {row["name"] for row in user.find(ui.table).elements.pop().rows} == set()
+    (event,) = shared.accounts.audit.list(action="delete")  # audited like the API's delete
+    assert event.user_id == ada.id and event.target == "beta"
+
+
+async def test_search_by_series_field_and_date_range(web: tuple[User, Services]) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    mine = shared.service.as_owner(ada.id)
+    mine.ingest([SAMPLE], "sensors", IngestOptions())
+    mine.ingest([PRICES], "prices", IngestOptions())
+    await _signed_in(user, "ada@example.com")
+    assert await _names(user, {"sensors", "prices"}) == {"sensors", "prices"}
+
+    user.find(marker="search-series").type("greenhouse-2")
+    assert await _names(user, {"sensors"}) == {"sensors"}
+    user.find(marker="search-series").clear()
+    user.find(marker="search-field").type("vol")
+    assert await _names(user, {"prices"}) == {"prices"}
+    user.find(marker="search-field").clear()
+    user.find(marker="search-from").type("2099-01-01")
+    assert await _names(user, set()) == set()
+    user.find(marker="search-from").clear()
+    assert await _names(user, {"sensors", "prices"}) == {"sensors", "prices"}
+
+
+async def test_a_change_made_elsewhere_appears_without_a_reload(
+    web: tuple[User, Services],
+) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    bob = shared.accounts.register("bob@example.com", PASSWORD)
+    await _signed_in(user, "ada@example.com")
+    assert await _names(user, set()) == set()
+    # made through the API's actions (what POST /datasets does), as from another tab
+    Actions(shared, bob, None).create("bobs")
+    Actions(shared, ada, None).create("fresh")
+    assert await _names(user, {"fresh"}) == {"fresh"}
+    Actions(shared, ada, None).delete("fresh")
+    assert await _names(user, set()) == set()

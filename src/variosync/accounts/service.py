@@ -21,6 +21,7 @@ from variosync.catalog.credentials import (
     CredentialKind,
 )
 from variosync.catalog.ledger import Entry, EntryKind, Ledger
+from variosync.catalog.preferences import PreferenceStore
 from variosync.catalog.users import Role, User, UserCatalog
 from variosync.errors import AuthError, ConflictError, ForbiddenError, UsageError
 from variosync.redis_link import RedisLink
@@ -70,6 +71,7 @@ class Accounts:
         self.credentials = SessionStore(engine, link)
         self.ledger = Ledger(engine)
         self.audit = AuditLog(engine)
+        self.preferences = PreferenceStore(engine)
         self.session_lifetime = session_lifetime
 
     # -- built-in accounts ----------------------------------------------------------------------

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0004"
+HEAD = "0005"
 """The newest migration shipped with this version (a test pins it to the migrations folder)."""
 
 

@@ -1,36 +1,137 @@
-"""The frame every page shares: the sign-in guard, the header with navigation, who is signed
-in, and sign-out."""
+"""The frame every page shares: the sign-in guard, the header with navigation (Admin only for
+administrators), who is signed in, the theme, and sign-out — and ``Visit``, what a page knows
+about who is looking: the user, their preferences (time zone, theme), their address, and the
+actions they may take."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import background_tasks, run, ui
 
 from variosync.accounts import Principal
-from variosync.web.session import sign_out, signed_in
+from variosync.api.actions import Actions
+from variosync.api.clientip import client_address, trusted_networks
+from variosync.api.deps import Services
+from variosync.catalog.preferences import Preferences, Theme
+from variosync.catalog.users import Role, User
+from variosync.events import Event
+from variosync.service import Variosync
+from variosync.web.session import services, sign_out, signed_in
 
 SIGNIN = "/signin"
-PAGES = (("Datasets", "/"), ("Account", "/account"))
+PAGES = (
+    ("Datasets", "/", "storage"),
+    ("Upload", "/upload", "upload_file"),
+    ("Explore", "/explore", "insights"),
+    ("Clean", "/clean", "cleaning_services"),
+    ("History", "/history", "history"),
+    ("Export", "/export", "download"),
+    ("Account", "/account", "person"),
+)
+ADMIN = ("Admin", "/admin", "admin_panel_settings")
 
 
-async def enter(api: FastAPI, title: str) -> Principal | RedirectResponse:
-    """The page's principal, with the header and title drawn; or, signed out, the redirect
-    to the sign-in page (for the page to return)."""
+def request_ip(api: FastAPI, request: Request) -> str | None:
+    """The client address of a page request, through the trusted proxies as the API sees it."""
+    peer = request.client.host if request.client else None
+    networks = trusted_networks(services(api).settings.trusted_proxies)
+    return client_address(peer, request.headers.raw, networks)
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A signed-in user's view of one page."""
+
+    api: FastAPI
+    principal: Principal
+    preferences: Preferences
+    client_ip: str | None
+
+    @property
+    def user(self) -> User:
+        """Who is signed in."""
+        return self.principal.user
+
+    @property
+    def shared(self) -> Services:
+        """The app's services."""
+        return services(self.api)
+
+    @property
+    def mine(self) -> Variosync:
+        """The facade that sees only this user's datasets (reads)."""
+        return self.shared.service.as_owner(self.user.id)
+
+    @property
+    def actions(self) -> Actions:
+        """What the user may change, metered, audited and announced like the API's routes."""
+        return Actions(self.shared, self.user, self.client_ip)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The user's display time zone."""
+        return ZoneInfo(self.preferences.time_zone)
+
+    def when(self, moment: datetime | None, seconds: bool = False) -> str:
+        """A time (stored in UTC) in the user's zone, or an em dash for none."""
+        if moment is None:
+            return "—"
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        shown = moment.astimezone(self.zone)
+        return f"{shown:%Y-%m-%d %H:%M:%S}" if seconds else f"{shown:%Y-%m-%d %H:%M}"
+
+    def follow(self, handler: Callable[[Event], Awaitable[None]]) -> None:
+        """Call ``handler`` for each of the user's events (a change made in another tab, the
+        CLI or the API) while this page is open; stops when the page's client goes away."""
+        client = ui.context.client
+        bus = self.shared.events
+        owner = self.user.id
+
+        async def listen() -> None:
+            async with bus.subscribe(owner) as events:
+                async for event in events:
+                    if client.id not in client.instances:
+                        return
+                    with client:
+                        await handler(event)
+
+        task = background_tasks.create(listen(), name=f"follow-{client.id}")
+        client.on_delete(task.cancel)
+
+
+async def enter(api: FastAPI, title: str) -> Visit | RedirectResponse:
+    """The page's visit, with the header and title drawn; or, signed out, the redirect to the
+    sign-in page (for the page to return)."""
     principal = await signed_in(api)
     if principal is None:
         return RedirectResponse(SIGNIN)
+    request = ui.context.client.request
+    store = services(api).accounts.preferences
+    preferences = await run.io_bound(store.get, principal.user.id) or Preferences()
+    visit = Visit(api, principal, preferences, request_ip(api, request))
+    dark = {Theme.AUTO: None, Theme.LIGHT: False, Theme.DARK: True}[preferences.theme]
+    ui.dark_mode(dark)
 
     async def leave() -> None:
         await sign_out(api)
         ui.navigate.to(SIGNIN)
 
+    pages = PAGES + ((ADMIN,) if principal.user.role == Role.ADMIN else ())
     with ui.header().classes("items-center gap-4"):
         ui.label("VarioSync").classes("text-lg font-bold")
-        for name, path in PAGES:
-            ui.link(name, path).classes("text-white")
+        for name, path, icon in pages:
+            with ui.link(target=path).classes("text-white no-underline flex items-center gap-1"):
+                ui.icon(icon)
+                ui.label(name)
         ui.space()
         ui.label(principal.user.email)
         ui.button("Sign out", on_click=leave).props("flat color=white")
     ui.label(title).classes("text-2xl")
-    return principal
+    return visit

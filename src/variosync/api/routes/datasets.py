@@ -12,14 +12,12 @@ from fastapi import APIRouter, status
 from fastapi import Query as QueryParam
 from pydantic import BaseModel, Field
 
+from variosync.api.actions import Actions
 from variosync.api.deps import ClientIP, CurrentUser, IdempotencyKey, ServiceDep, ServicesDep
 from variosync.api.params import DatasetName, series_ids
 from variosync.api.views import DatasetDetail
-from variosync.billing import CLEAN_ROWS_PER_S, estimate_rows
 from variosync.catalog import Dataset
 from variosync.catalog.datasets import NAME_RULE
-from variosync.catalog.runs import MAX_REPLAYS
-from variosync.events import DatasetAction, dataset_changed
 from variosync.model import Kind
 from variosync.store import VersionInfo
 
@@ -62,10 +60,7 @@ def create_dataset(
     body: NewDataset, service: ServiceDep, shared: ServicesDep, user: CurrentUser, ip: ClientIP
 ) -> Dataset:
     """A new, empty dataset (409 if you already have one of that name)."""
-    record = service.create(body.name, body.kind)
-    shared.accounts.audit.record("create", user_id=user.id, target=record.name, client_ip=ip)
-    shared.events.publish(dataset_changed(user.id, body.name, DatasetAction.CREATE, record.version))
-    return record
+    return Actions(shared, user, ip).create(body.name, body.kind)
 
 
 @router.get("/{name}", summary="A dataset's fields, series, range, versions and quality")
@@ -80,9 +75,7 @@ def delete_dataset(
     name: DatasetName, service: ServiceDep, shared: ServicesDep, user: CurrentUser, ip: ClientIP
 ) -> None:
     """Remove the dataset and all its versions."""
-    service.delete(name)
-    shared.accounts.audit.record("delete", user_id=user.id, target=name, client_ip=ip)
-    shared.events.publish(dataset_changed(user.id, name, DatasetAction.DELETE, None))
+    Actions(shared, user, ip).delete(name)
 
 
 @router.get("/{name}/series", summary="The series ids")
@@ -107,13 +100,7 @@ def restore_version(
     ip: ClientIP,
 ) -> Dataset:
     """The dataset after the restore: its new version holds the old version's rows."""
-    record = service.restore(name, body.version)
-    detail = {"version": body.version, "new_version": record.version}
-    shared.accounts.audit.record(
-        "restore", user_id=user.id, target=name, client_ip=ip, detail=detail
-    )
-    shared.events.publish(dataset_changed(user.id, name, DatasetAction.RESTORE, record.version))
-    return record
+    return Actions(shared, user, ip).restore(name, body.version)
 
 
 @router.get("/{name}/profile", summary="The quality profile; metered when refreshed")
@@ -134,13 +121,8 @@ def dataset_profile(
     """Frequency, gaps, nulls, stuck values, outliers and OHLC rules per series and in total
     (what ``variosync profile --json`` shows). The stored profile is free; profiling again
     reads every row and is metered above VARIOSYNC_METERED_QUERY_ROWS."""
-    chosen = series_ids(series)
-    rows = service.catalog.get(name).row_count
-    if not refresh or rows <= shared.settings.metered_query_rows:
-        return service.profile(name, series=chosen, refresh=refresh).to_dict()
-    estimate = estimate_rows(rows, CLEAN_ROWS_PER_S)
-    with shared.meter.metered(user, "profile", name, estimate, key, ip):
-        return service.profile(name, series=chosen, refresh=True).to_dict()
+    found = Actions(shared, user, ip).profile(name, series_ids(series), refresh, key)
+    return found.to_dict()
 
 
 @router.post("/{name}/clean", summary="Clean with a recipe (or preview it)")
@@ -156,15 +138,6 @@ def clean_dataset(
     """Apply the recipe as one new version (undo with restore); a dry run writes nothing and
     shows a before/after sample. Returns what each step did (``variosync clean --json``).
     Metered (a dry run too: it runs the recipe); a retried apply is refused, never run twice."""
-    rows = service.catalog.get(name).row_count
-    estimate = estimate_rows(rows, CLEAN_ROWS_PER_S)
-    replays = MAX_REPLAYS if body.dry_run else 0
-    with shared.meter.metered(user, "clean", name, estimate, key, ip, max_replays=replays):
-        result = service.clean(name, body.recipe, series_ids(body.series), dry_run=body.dry_run)
-    if not body.dry_run:
-        detail = {"version": result.version, "steps": len(result.steps)}
-        shared.accounts.audit.record(
-            "clean", user_id=user.id, target=name, client_ip=ip, detail=detail
-        )
-        shared.events.publish(dataset_changed(user.id, name, DatasetAction.CLEAN, result.version))
+    actions = Actions(shared, user, ip)
+    result = actions.clean(name, body.recipe, series_ids(body.series), body.dry_run, key)
     return result.to_dict()

@@ -15,14 +15,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as Described
 from starlette.concurrency import run_in_threadpool
 
+from variosync.api.actions import Actions
 from variosync.api.deps import ClientIP, CurrentUser, IdempotencyKey, ServiceDep, ServicesDep
 from variosync.api.params import DatasetName, split
 from variosync.api.uploads import ReceivedForm, receive_form
 from variosync.api.views import IngestSummary
-from variosync.billing import estimate_ingest
 from variosync.errors import UsageError, VarioSyncError
-from variosync.events import DatasetAction, dataset_changed
-from variosync.ingest import IngestReport
 from variosync.model import IngestOptions, Kind
 
 router = APIRouter(tags=["data"])
@@ -141,29 +139,14 @@ async def upload(
         if not form.files:
             raise UsageError("the upload holds no file", hint="send each file as field 'files'")
         paths = [f.path for f in form.files]
-        estimate = estimate_ingest(sum(f.size for f in form.files))
-
-        def ingest() -> IngestReport:
-            with shared.meter.metered(user, "ingest", name, estimate, key, ip):
-                return service.ingest(paths, name, options)
-
+        size = sum(f.size for f in form.files)
+        actions = Actions(shared, user, ip)
         try:
-            report = await run_in_threadpool(ingest)
+            report = await run_in_threadpool(actions.upload, paths, name, options, key, size)
         except VarioSyncError as error:
             _scrub(error, folder)
             raise
     finally:
         with anyio.CancelScope(shield=True):  # a client that left still gets its files removed
             await run_in_threadpool(temp.cleanup)
-    detail = {"version": report.version, "rows": report.rows_written, "files": len(paths)}
-    await run_in_threadpool(
-        shared.accounts.audit.record,
-        "upload",
-        user_id=user.id,
-        target=name,
-        client_ip=ip,
-        detail=detail,
-    )
-    changed = dataset_changed(user.id, name, DatasetAction.UPLOAD, report.version)
-    await run_in_threadpool(shared.events.publish, changed)
     return IngestSummary.of(report, {str(f.path): f.name for f in form.files})

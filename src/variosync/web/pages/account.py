@@ -4,32 +4,29 @@ shown once —, revoke) and the rate limits with what is left of them."""
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import available_timezones
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from variosync.accounts import Principal
 from variosync.api.ratelimit import signin_key
 from variosync.api.throttle import role_scope
 from variosync.billing import HOUR_PACKAGES, hours
 from variosync.catalog.credentials import Credential
-from variosync.web.frame import enter
-from variosync.web.session import services
+from variosync.catalog.preferences import Theme
+from variosync.errors import VarioSyncError
+from variosync.web.frame import Visit, enter
 
 
-def _when(moment: Any) -> str:
-    return f"{moment:%Y-%m-%d %H:%M}" if moment is not None else "never"
-
-
-def key_row(key: Credential) -> dict[str, Any]:
+def key_row(key: Credential, visit: Visit) -> dict[str, Any]:
     """One row of the keys table (never the secret: it is not stored)."""
     return {
         "id": key.id,
         "name": key.name,
         "prefix": key.prefix + "…",
-        "created": _when(key.created_at),
-        "used": _when(key.last_used_at),
+        "created": visit.when(key.created_at),
+        "used": visit.when(key.last_used_at) if key.last_used_at else "never",
         "state": "revoked" if key.revoked_at is not None else "active",
     }
 
@@ -39,31 +36,66 @@ def register(api: FastAPI) -> None:
 
     @ui.page("/account", title="Account · VarioSync")
     async def page() -> RedirectResponse | None:
-        principal = await enter(api, "Account")
-        if isinstance(principal, RedirectResponse):
-            return principal
-        await _hours(api, principal)
-        await _keys(api, principal)
-        await _limits(api, principal)
+        visit = await enter(api, "Account")
+        if isinstance(visit, RedirectResponse):
+            return visit
+        _preferences(visit)
+        await _hours(visit)
+        await _keys(visit)
+        await _limits(visit)
         return None
 
 
-async def _hours(api: FastAPI, principal: Principal) -> None:
-    ledger = services(api).accounts.ledger
+def _preferences(visit: Visit) -> None:
+    """Theme and display time zone, saved with the account (every browser, every replica)."""
+    store = visit.shared.accounts.preferences
+    user_id = visit.user.id
+
+    async def save(theme: str | None = None, time_zone: str | None = None) -> None:
+        try:
+            await run.io_bound(lambda: store.update(user_id, theme=theme, time_zone=time_zone))
+        except VarioSyncError as exc:
+            ui.notify(f"Not saved: {exc.message}", type="negative")
+            return
+        ui.notify("Saved — pages show it from now on")
+
+    async def theme(value: str) -> None:
+        await save(theme=value)
+        ui.dark_mode({"light": False, "dark": True}.get(value))
+
+    with ui.row().classes("items-center gap-4"):
+        ui.select(
+            {t.value: t.value.capitalize() for t in Theme},
+            value=visit.preferences.theme.value,
+            label="Theme",
+            on_change=lambda event: theme(str(event.value)),
+        ).classes("w-40").mark("theme")
+        ui.select(
+            sorted(available_timezones()),
+            value=visit.preferences.time_zone,
+            label="Time zone (times are stored in UTC)",
+            with_input=True,
+            on_change=lambda event: save(time_zone=str(event.value)),
+        ).classes("w-72").mark("time-zone")
+
+
+async def _hours(visit: Visit) -> None:
+    principal = visit.principal
+    ledger = visit.shared.accounts.ledger
     balance = await run.io_bound(ledger.balance_ms, principal.user.id) or 0
     entries = await run.io_bound(ledger.entries, principal.user.id, limit=20) or []
     ui.label(f"Balance: {hours(balance):.3f} hours").classes("text-lg").mark("balance")
     packages = ", ".join(f"{h} h" for h in HOUR_PACKAGES)
     ui.label(f"Hour packages: {packages} — ask an administrator for hours (no payment yet)")
     columns = [
-        {"name": "at", "label": "When (UTC)", "field": "at", "align": "left"},
+        {"name": "at", "label": "When", "field": "at", "align": "left"},
         {"name": "kind", "label": "Kind", "field": "kind", "align": "left"},
         {"name": "hours", "label": "Hours", "field": "hours"},
         {"name": "what", "label": "Operation", "field": "what", "align": "left"},
     ]
     rows = [
         {
-            "at": _when(e.created_at),
+            "at": visit.when(e.created_at),
             "kind": e.kind.value,
             "hours": round(hours(e.amount_ms), 4),
             "what": f"{e.operation} {e.target}".strip(),
@@ -75,12 +107,13 @@ async def _hours(api: FastAPI, principal: Principal) -> None:
     )
 
 
-async def _keys(api: FastAPI, principal: Principal) -> None:
-    accounts = services(api).accounts
+async def _keys(visit: Visit) -> None:
+    principal = visit.principal
+    accounts = visit.shared.accounts
     columns = [
         {"name": "name", "label": "Name", "field": "name", "align": "left"},
         {"name": "prefix", "label": "Key", "field": "prefix", "align": "left"},
-        {"name": "created", "label": "Created (UTC)", "field": "created", "align": "left"},
+        {"name": "created", "label": "Created", "field": "created", "align": "left"},
         {"name": "used", "label": "Last used", "field": "used", "align": "left"},
         {"name": "state", "label": "State", "field": "state", "align": "left"},
         {"name": "actions", "label": "", "field": "id"},
@@ -95,7 +128,7 @@ async def _keys(api: FastAPI, principal: Principal) -> None:
 
     async def refresh() -> None:
         found = await run.io_bound(accounts.keys, principal.user) or []
-        table.rows = [key_row(k) for k in found]
+        table.rows = [key_row(k, visit) for k in found]
         table.update()
 
     async def create() -> None:
@@ -125,8 +158,9 @@ async def _keys(api: FastAPI, principal: Principal) -> None:
     await refresh()
 
 
-async def _limits(api: FastAPI, principal: Principal) -> None:
-    limiter = services(api).limiter
+async def _limits(visit: Visit) -> None:
+    principal = visit.principal
+    limiter = visit.shared.limiter
     budgets = await limiter.status(role_scope(principal.user), principal.user.id)
     signin = await limiter.left("user", signin_key(principal.user.email), "auth")
     rows = [

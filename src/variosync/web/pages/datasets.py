@@ -1,43 +1,48 @@
 """The storage browser: the signed-in user's datasets — name, kind, rows, series, time range,
-size, version, last update — searchable by name, deletable after a confirmation."""
+size, version, last update — searchable by name, series, field and date range, deletable after
+a confirmation. Changes made elsewhere (another tab, the CLI, the API) appear as they happen."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
-from variosync.accounts import Principal
 from variosync.catalog import Dataset
-from variosync.web.frame import enter
-from variosync.web.session import services
+from variosync.events import Event
+from variosync.service import Variosync
+from variosync.web.frame import Visit, enter
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "sortable": True, "align": "left"},
     {"name": "kind", "label": "Kind", "field": "kind", "align": "left"},
     {"name": "rows", "label": "Rows", "field": "rows", "sortable": True},
     {"name": "series", "label": "Series", "field": "series", "sortable": True},
-    {"name": "range", "label": "Time range (UTC)", "field": "range", "align": "left"},
+    {"name": "range", "label": "Time range", "field": "range", "align": "left"},
     {"name": "size", "label": "Size", "field": "size", "sortable": True},
     {"name": "version", "label": "Version", "field": "version"},
-    {"name": "updated", "label": "Updated (UTC)", "field": "updated", "align": "left"},
+    {"name": "updated", "label": "Updated", "field": "updated", "align": "left"},
+    {"name": "actions", "label": "", "field": "name"},
 ]
 
 
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
+    """Bytes for people: 512 B, 1.5 KiB, 3.2 MiB…"""
+    amount = float(size)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024  # type: ignore[assignment]
+        if amount < 1024 or unit == "GiB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
     return str(size)
 
 
-def row(record: Dataset) -> dict[str, Any]:
-    """One table row of a dataset."""
+def row(record: Dataset, visit: Visit) -> dict[str, Any]:
+    """One table row of a dataset, times in the user's zone."""
     span = (
-        f"{record.start:%Y-%m-%d %H:%M} → {record.end:%Y-%m-%d %H:%M}"
+        f"{visit.when(record.start)} → {visit.when(record.end)}"
         if record.start and record.end
         else "empty"
     )
@@ -47,10 +52,46 @@ def row(record: Dataset) -> dict[str, Any]:
         "rows": record.row_count,
         "series": record.series_count,
         "range": span,
-        "size": _size(record.size_bytes),
+        "size": size_text(record.size_bytes),
         "version": record.version,
-        "updated": f"{record.updated_at:%Y-%m-%d %H:%M}",
+        "updated": visit.when(record.updated_at),
     }
+
+
+def _day(text: str | None, end: bool = False) -> datetime | None:
+    """A date picker's value as the start (or the end) of that UTC day; None when empty."""
+    if not text:
+        return None
+    day = date.fromisoformat(text)
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return moment.replace(hour=23, minute=59, second=59) if end else moment
+
+
+def matching(
+    mine: Variosync,
+    records: list[Dataset],
+    name: str,
+    series: str,
+    field: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> list[Dataset]:
+    """The datasets whose name contains ``name``, with a series id containing ``series``, a
+    field named like ``field``, and data overlapping ``since``…``until`` (each when given)."""
+    found = []
+    for record in records:
+        if name and name.lower() not in record.name.lower():
+            continue
+        if field and not any(field.lower() in f.name.lower() for f in record.fields):
+            continue
+        if since is not None and (record.end is None or record.end < since):
+            continue
+        if until is not None and (record.start is None or record.start > until):
+            continue
+        if series and not any(series.lower() in s.lower() for s in mine.series(record.name)):
+            continue
+        found.append(record)
+    return found
 
 
 def register(api: FastAPI) -> None:
@@ -58,33 +99,50 @@ def register(api: FastAPI) -> None:
 
     @ui.page("/", title="Datasets · VarioSync")
     async def page() -> RedirectResponse | None:
-        principal = await enter(api, "Datasets")
-        if isinstance(principal, RedirectResponse):
-            return principal
-        await _browser(api, principal)
+        visit = await enter(api, "Datasets")
+        if isinstance(visit, RedirectResponse):
+            return visit
+        await _browser(visit)
         return None
 
 
-async def _browser(api: FastAPI, principal: Principal) -> None:
-    mine = services(api).service.as_owner(principal.user.id)
-    search = ui.input("Search by name").props("clearable").classes("w-64")
+async def _browser(visit: Visit) -> None:
+    mine = visit.mine
+    with ui.row().classes("items-end gap-2"):
+        name = ui.input("Name").props("clearable").classes("w-48").mark("search-name")
+        series = ui.input("Series").props("clearable").classes("w-40").mark("search-series")
+        field = ui.input("Field").props("clearable").classes("w-40").mark("search-field")
+        since = ui.input("From (date)").props("clearable type=date").mark("search-from")
+        until = ui.input("To (date)").props("clearable type=date").mark("search-to")
     table = ui.table(columns=COLUMNS, rows=[], row_key="name").classes("w-full")
     table.add_slot(
         "body-cell-actions",
         '<q-td :props="props"><q-btn flat dense icon="delete" '
         "@click=\"$parent.$emit('delete', props.row.name)\" /></q-td>",
     )
-    table.columns.append({"name": "actions", "label": "", "field": "name"})
 
     async def refresh() -> None:
+        try:
+            bounds = (_day(since.value), _day(until.value, end=True))
+        except ValueError:
+            ui.notify("Dates are YYYY-MM-DD", type="warning")
+            return
         records = await run.io_bound(mine.datasets) or []
-        needle = (search.value or "").strip().lower()
-        table.rows = [row(r) for r in records if needle in r.name.lower()]
+        shown = await run.io_bound(
+            matching,
+            mine,
+            records,
+            (name.value or "").strip(),
+            (series.value or "").strip(),
+            (field.value or "").strip(),
+            *bounds,
+        )
+        table.rows = [row(r, visit) for r in shown or []]
         table.update()
 
-    async def delete(name: str) -> None:
+    async def delete(dataset: str) -> None:
         with ui.dialog() as dialog, ui.card():
-            ui.label(f"Delete dataset {name} and all its versions? This cannot be undone.")
+            ui.label(f"Delete dataset {dataset} and all its versions? This cannot be undone.")
             with ui.row():
                 ui.button("Cancel", on_click=lambda: dialog.submit(False)).mark("cancel-delete")
                 confirm = ui.button("Delete", on_click=lambda: dialog.submit(True))
@@ -92,10 +150,15 @@ async def _browser(api: FastAPI, principal: Principal) -> None:
         confirmed = await dialog
         dialog.delete()
         if confirmed:
-            await run.io_bound(mine.delete, name)
+            await run.io_bound(visit.actions.delete, dataset)
             await refresh()
-            ui.notify(f"Deleted {name}")
+            ui.notify(f"Deleted {dataset}")
+
+    async def changed(_: Event) -> None:
+        await refresh()
 
     table.on("delete", lambda event: delete(str(event.args)))
-    search.on_value_change(refresh)
+    for box in (name, series, field, since, until):
+        box.on_value_change(refresh)
+    visit.follow(changed)
     await refresh()

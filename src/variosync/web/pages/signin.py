@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from nicegui import ui
 
 from variosync.errors import VarioSyncError
-from variosync.web.frame import SIGNIN
+from variosync.web.frame import SIGNIN, request_ip
 from variosync.web.session import sign_in
 
 
@@ -15,7 +15,7 @@ def register(api: FastAPI) -> None:
 
     @ui.page(SIGNIN, title="Sign in · VarioSync")
     def page(request: Request) -> None:
-        client_ip = request.client.host if request.client else None
+        client_ip = request_ip(api, request)
         with ui.card().classes("absolute-center w-96"):
             ui.label("Welcome to VarioSync").classes("text-xl")
             email = ui.input("Email").props("autocomplete=username").classes("w-full")

@@ -1,0 +1,20 @@
+"""The history page (being built)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from variosync.web.frame import enter
+
+
+def register(api: FastAPI) -> None:
+    """The history page."""
+
+    @ui.page("/history", title="History · VarioSync")
+    async def page() -> RedirectResponse | None:
+        visit = await enter(api, "History")
+        if isinstance(visit, RedirectResponse):
+            return visit
+        return None

@@ -1,0 +1,61 @@
+"""Each user's dashboard preferences (theme, time zone, board layout) on SQLite and the
+machine's PostgreSQL: defaults, partial updates, bad values refused without writing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.catalog.test_accounts import _drop, _open, _url
+from variosync.catalog import upgrade
+from variosync.catalog.preferences import MAX_CARDS, PreferenceStore, Theme
+from variosync.catalog.users import UserCatalog
+from variosync.errors import UsageError
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    found = _open(_url(request.param, tmp_path, request))
+    upgrade(found)
+    yield found
+    _drop(found)
+
+
+def test_defaults_then_partial_updates_per_user(engine: Engine) -> None:
+    users = UserCatalog(engine)
+    ada = users.create("ada@example.com", "x")
+    bob = users.create("bob@example.com", "x")
+    store = PreferenceStore(engine)
+    assert store.get(ada.id).theme is Theme.AUTO and store.get(ada.id).time_zone == "UTC"
+
+    store.update(ada.id, theme="dark")
+    store.update(ada.id, time_zone="Europe/Berlin")
+    card = {"type": "chart", "dataset": "sensors", "series": ["outdoor"]}
+    store.update(ada.id, board=[card])
+    found = store.get(ada.id)
+    assert (found.theme, found.time_zone, found.board) == (Theme.DARK, "Europe/Berlin", [card])
+    assert store.get(bob.id).board == []  # another user's are their own
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"time_zone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+        ({"theme": "pink"}, "unknown theme 'pink'"),
+        ({"board": [{"type": "chart"}] * (MAX_CARDS + 1)}, f"at most {MAX_CARDS} cards"),
+        ({"board": [{"note": "x" * 70_000}]}, "over 64 KiB"),
+    ],
+)
+def test_bad_values_are_refused_and_nothing_changes(
+    engine: Engine, change: dict[str, object], message: str
+) -> None:
+    ada = UserCatalog(engine).create("ada@example.com", "x")
+    store = PreferenceStore(engine)
+    store.update(ada.id, theme="light", time_zone="Asia/Tokyo")
+    with pytest.raises(UsageError, match=message):
+        store.update(ada.id, **change)  # type: ignore[arg-type]
+    found = store.get(ada.id)
+    assert (found.theme, found.time_zone, found.board) == (Theme.LIGHT, "Asia/Tokyo", [])
