@@ -19,7 +19,8 @@ catches and hides them::
     │   ├── ReadError                                       a reader failed (truncated, corrupt)
     │   ├── TimestampError                                  no usable time column
     │   └── RejectedRowsError                               --strict and rows were rejected
-    └── StorageError                    exit 6   HTTP 503   the store or catalog failed
+    ├── StorageError                    exit 6   HTTP 503   the store or catalog failed
+    └── UpstreamError                   exit 6   HTTP 502   a service we call (Supabase Auth) failed
 """
 
 from __future__ import annotations
@@ -171,3 +172,11 @@ class StorageError(VarioSyncError):
     exit_code = 6
     http_status = 503
     code = "storage_error"
+
+
+class UpstreamError(VarioSyncError):
+    """A service VarioSync calls on the user's behalf (Supabase Auth) failed or did not answer."""
+
+    exit_code = 6
+    http_status = 502
+    code = "upstream_error"

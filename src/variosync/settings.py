@@ -156,6 +156,14 @@ class Settings(BaseSettings):
         validation_alias=_env("SUPABASE_JWT_SECRET", "supabase_jwt_secret"),
         description="The project's legacy HS256 JWT secret (instead of or beside the JWKS).",
     )
+    supabase_anon_key: SecretStr | None = Field(
+        default=None,
+        validation_alias=_env("SUPABASE_ANON_KEY", "supabase_anon_key"),
+        description=(
+            "The project's anon (publishable) key: with SUPABASE_URL, the dashboard signs users "
+            "in with their Supabase email and password."
+        ),
+    )
     supabase_audience: str = Field(
         default="authenticated",
         validation_alias=_env("SUPABASE_JWT_AUDIENCE", "supabase_audience"),

@@ -6,8 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 from nicegui import ui
 from nicegui.functions.download import download
@@ -25,13 +27,19 @@ SEEN = 40
 """Retries of ``should_see`` (0.1 s each): a sign-in hashes with argon2 off the event loop."""
 
 
+@pytest.fixture
+def web_settings() -> dict[str, Any]:
+    """Settings of the app under test beyond the defaults (a test module overrides this)."""
+    return {}
+
+
 @pytest_asyncio.fixture
-async def web(tmp_path: Path) -> AsyncIterator[tuple[User, Services]]:
+async def web(tmp_path: Path, web_settings: dict[str, Any]) -> AsyncIterator[tuple[User, Services]]:
     """A simulated browser on a new app, and the app's services (to arrange accounts)."""
     with nicegui_reset_globals():
         os.environ["NICEGUI_USER_SIMULATION"] = "true"
         try:
-            api = create_web_app(Settings(home=tmp_path / "home", signup_hours=0.0))
+            api = create_web_app(Settings(home=tmp_path / "home", signup_hours=0.0, **web_settings))
             async with api.router.lifespan_context(api):
                 transport = httpx.ASGITransport(api)
                 async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:

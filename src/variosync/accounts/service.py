@@ -123,11 +123,24 @@ class Accounts:
             raise ForbiddenError("this account is disabled", hint="ask an administrator")
         if rehashed is not None:
             self.users.set_password_hash(user.id, rehashed)
+        return user, self._open_session(user, client_ip)
+
+    def _open_session(self, user: User, client_ip: str | None, method: str | None = None) -> str:
+        """A new login session's token (audited as a login)."""
         _, token = self.credentials.issue(
             user.id, CredentialKind.SESSION, "login", self.session_lifetime
         )
-        self.audit.record("login", user_id=user.id, client_ip=client_ip)
-        return user, token
+        detail = None if method is None else {"method": method}
+        self.audit.record("login", user_id=user.id, client_ip=client_ip, detail=detail)
+        return token
+
+    def supabase_login(
+        self, identity: SupabaseIdentity, client_ip: str | None = None
+    ) -> tuple[User, str]:
+        """A login session for a Supabase user whose password Supabase Auth checked (their
+        local account is created on the first sign-in)."""
+        user = self.supabase_user(identity, client_ip).user
+        return user, self._open_session(user, client_ip, method="supabase")
 
     def logout(self, token: str, client_ip: str | None = None) -> None:
         """End the session a token belongs to (an unknown token changes nothing)."""

@@ -8,8 +8,10 @@ from fastapi import FastAPI
 from nicegui import app, run
 
 from variosync.accounts import Principal
+from variosync.accounts.supabase_password import SupabasePasswordSignIn
 from variosync.api.deps import Services
 from variosync.api.ratelimit import client_key, signin_key
+from variosync.catalog.users import User
 from variosync.errors import VarioSyncError
 
 TOKEN = "token"  # noqa: S105 - the storage key's name, not a secret
@@ -37,10 +39,39 @@ async def sign_in(api: FastAPI, email: str, password: str, client_ip: str | None
     """Check the password (off the event loop: argon2) and keep the new session's token.
     Attempts spend from the same brute-force budgets as the API's sign-in — the email's and
     the client address's — before the password is checked (RateLimitedError when spent)."""
+    await _charge(api, email, client_ip)
+    signed = await run.io_bound(services(api).accounts.login, email, password, client_ip)
+    _keep(signed)
+
+
+async def sign_in_supabase(api: FastAPI, email: str, password: str, client_ip: str | None) -> None:
+    """Sign in with a Supabase email and password: Supabase Auth checks them, its access token
+    is verified like any Supabase bearer token, and a dashboard session is opened for the
+    user's local account (made on the first sign-in). The same brute-force budgets apply."""
+    await _charge(api, email, client_ip)
+    shared = services(api)
+
+    def signed() -> tuple[User, str]:
+        token = SupabasePasswordSignIn(shared.settings).access_token(email, password)
+        identity = shared.supabase.verify(token)
+        return shared.accounts.supabase_login(identity, client_ip)
+
+    _keep(await run.io_bound(signed))
+
+
+def supabase_enabled(api: FastAPI) -> bool:
+    """Whether the sign-in page offers Supabase accounts (SUPABASE_URL and SUPABASE_ANON_KEY)."""
+    shared = services(api)
+    return shared.supabase.enabled and SupabasePasswordSignIn(shared.settings).enabled
+
+
+async def _charge(api: FastAPI, email: str, client_ip: str | None) -> None:
     limiter = services(api).limiter
     await limiter.charge("user", signin_key(email), "auth")
     await limiter.charge("ip", client_key(client_ip or "unknown"), "auth")
-    signed = await run.io_bound(services(api).accounts.login, email, password, client_ip)
+
+
+def _keep(signed: tuple[User, str] | None) -> None:
     if signed is None:  # the server is shutting down
         raise VarioSyncError("the server is shutting down", hint="try again in a moment")
     app.storage.user[TOKEN] = signed[1]

@@ -7,7 +7,7 @@ from nicegui import ui
 
 from variosync.errors import VarioSyncError
 from variosync.web.frame import SIGNIN, request_ip
-from variosync.web.session import sign_in
+from variosync.web.session import sign_in, sign_in_supabase, supabase_enabled
 
 
 def register(api: FastAPI) -> None:
@@ -22,9 +22,16 @@ def register(api: FastAPI) -> None:
             password = ui.input("Password", password=True).props("autocomplete=current-password")
             password.classes("w-full")
 
+            via = None
+            if supabase_enabled(api):
+                via = ui.toggle({"local": "VarioSync account", "supabase": "Supabase account"})
+                via.value = "local"
+                via.classes("w-full").mark("account-kind")
+
             async def submit() -> None:
+                how = sign_in_supabase if via is not None and via.value == "supabase" else sign_in
                 try:
-                    await sign_in(api, email.value or "", password.value or "", client_ip)
+                    await how(api, email.value or "", password.value or "", client_ip)
                 except VarioSyncError as exc:
                     ui.notify(f"Sign-in failed: {exc.message}", type="negative")
                     return
