@@ -3,7 +3,9 @@ machine's PostgreSQL: defaults, partial updates, bad values refused without writ
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,27 @@ def test_bad_values_are_refused_and_nothing_changes(
         store.update(ada.id, **change)  # type: ignore[arg-type]
     found = store.get(ada.id)
     assert (found.theme, found.time_zone, found.board) == (Theme.LIGHT, "Asia/Tokyo", [])
+
+
+def test_two_changes_at_once_both_land(engine: Engine) -> None:
+    """Two tabs saving different preferences at the same moment: neither is lost."""
+    ada = UserCatalog(engine).create("ada@example.com", "x")
+    store = PreferenceStore(engine)
+    zones = ["Asia/Tokyo", "Europe/Berlin", "America/New_York", "UTC"]
+    for round_ in range(12):
+        theme, zone = ("dark", "light")[round_ % 2], zones[round_ % len(zones)]
+        barrier = threading.Barrier(2)
+
+        def set_theme(theme: str = theme, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            store.update(ada.id, theme=theme)
+
+        def set_zone(zone: str = zone, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            store.update(ada.id, time_zone=zone)
+
+        with ThreadPoolExecutor(2) as pool:
+            for done in [pool.submit(set_theme), pool.submit(set_zone)]:
+                done.result()
+        found = store.get(ada.id)
+        assert (found.theme.value, found.time_zone) == (theme, zone), round_

@@ -10,10 +10,11 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.web.conftest import PASSWORD, SEEN
-from tests.web.test_pages import _signed_in
+from tests.web.test_pages import SAMPLE, _signed_in
 from variosync.api.deps import Services
 from variosync.catalog.ledger import MS_PER_HOUR
 from variosync.errors import AuthError
+from variosync.model import IngestOptions
 
 pytestmark = pytest.mark.asyncio
 
@@ -23,6 +24,17 @@ async def _table(user: User, marker: str) -> ui.table:
     (table,) = user.find(marker=marker).elements
     assert isinstance(table, ui.table)
     return table
+
+
+async def _range(user: User) -> str:
+    """The time range the datasets table shows for its one dataset."""
+    await user.should_see(kind=ui.table, retries=SEEN)
+    for _ in range(SEEN):
+        rows = [row for table in user.find(ui.table).elements for row in table.rows]
+        if rows:
+            return str(rows[0]["range"])
+        await asyncio.sleep(0.1)
+    return ""
 
 
 async def test_the_account_page_needs_a_sign_in(web: tuple[User, Services]) -> None:
@@ -67,3 +79,30 @@ async def test_balance_keys_and_limits(web: tuple[User, Services]) -> None:
     assert set(budgets) == {"auth", "upload", "query", "export", "other"}
     assert budgets["query"]["limit"] == "600 per 60 s"
     assert budgets["auth"]["left"] == 9  # this sign-in was one attempt of ten
+
+
+async def test_theme_and_time_zone_are_saved_with_the_account(
+    web: tuple[User, Services],
+) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    shared.service.as_owner(ada.id).ingest([SAMPLE], "sensors", IngestOptions())
+    await _signed_in(user, "ada@example.com")
+    assert await _range(user) == "2024-01-15 06:00 → 2024-01-15 11:59"  # UTC at first
+
+    await user.open("/account")
+    await user.should_see(marker="time-zone", retries=SEEN)
+    user.find(marker="time-zone").elements.pop().set_value("Asia/Tokyo")
+    user.find(marker="theme").elements.pop().set_value("dark")
+    await user.should_see("Saved — pages show it from now on", retries=SEEN)
+    for _ in range(SEEN):
+        found = shared.accounts.preferences.get(ada.id)
+        if found.theme == "dark" and found.time_zone == "Asia/Tokyo":
+            break
+        await asyncio.sleep(0.1)
+    assert (found.theme, found.time_zone) == ("dark", "Asia/Tokyo")
+
+    await user.open("/")
+    assert await _range(user) == "2024-01-15 15:00 → 2024-01-15 20:59"  # UTC+9
+    (dark,) = user.find(ui.dark_mode).elements
+    assert dark.value is True

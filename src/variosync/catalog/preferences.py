@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,10 +19,11 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from variosync.catalog.tables import PreferenceRow
-from variosync.errors import StorageError, UsageError
+from variosync.errors import ConflictError, StorageError, UsageError
 
 MAX_CARDS = 24
 MAX_BOARD_BYTES = 64 * 1024
+RETRIES = 20
 
 
 class Theme(StrEnum):
@@ -92,15 +93,20 @@ class PreferenceStore:
 
     def get(self, user_id: str) -> Preferences:
         """The user's preferences (the defaults when none were saved)."""
-        table = PreferenceRow.__table__
+        return _of(self._read(user_id)[0])
+
+    def _read(self, user_id: str) -> tuple[dict[str, Any] | None, datetime | None]:
+        """The stored values and when they were written (None, None before the first save)."""
         try:
             with self._engine.connect() as connection:
-                stored = connection.execute(
-                    select(table.c["values"]).where(table.c.user_id == user_id)
-                ).scalar_one_or_none()
+                found = connection.execute(
+                    select(PreferenceRow.values, PreferenceRow.updated_at).where(
+                        PreferenceRow.user_id == user_id
+                    )
+                ).first()
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot read preferences: {type(exc).__name__}") from exc
-        return _of(stored)
+        return (None, None) if found is None else (found[0], found[1])
 
     def update(
         self,
@@ -110,40 +116,58 @@ class PreferenceStore:
         time_zone: str | None = None,
         board: list[dict[str, Any]] | None = None,
     ) -> Preferences:
-        """Change some preferences (the others stay); the result as stored."""
-        current = self.get(user_id)
-        if theme is not None:
-            try:
-                current = replace(current, theme=Theme(theme))
-            except ValueError:
-                choices = ", ".join(t.value for t in Theme)
-                raise UsageError(f"unknown theme {theme!r}", hint=f"one of: {choices}") from None
-        if time_zone is not None:
-            current = replace(current, time_zone=check_zone(time_zone))
-        if board is not None:
-            current = replace(current, board=check_board(board))
-        self._write(user_id, current.to_dict())
-        return current
+        """Change some preferences (the others stay); the result as stored. Two changes at
+        once (two tabs) both land: the write is a compare-and-swap on the last write's time,
+        retried on a lost race."""
+        for _ in range(RETRIES):
+            stored, written = self._read(user_id)
+            current = _changed(_of(stored), theme, time_zone, board)
+            if self._swap(user_id, current.to_dict(), written):
+                return current
+        raise ConflictError("the preferences kept changing while saving", hint="try again")
 
-    def _write(self, user_id: str, values: dict[str, Any]) -> None:
+    def _swap(self, user_id: str, values: dict[str, Any], written: datetime | None) -> bool:
+        """Write ``values`` if the row is still as read (``written``); whether it was."""
         now = datetime.now(UTC)
         change = {"values": values, "updated_at": now}
         try:
             with self._engine.begin() as connection:
-                done = connection.execute(
-                    update(PreferenceRow).where(PreferenceRow.user_id == user_id).values(**change)
-                )
-                if done.rowcount:
-                    return
-            try:
-                with self._engine.begin() as connection:
+                if written is None:
                     connection.execute(insert(PreferenceRow).values(user_id=user_id, **change))
-            except IntegrityError:  # another request inserted it first: ours is the newer
-                with self._engine.begin() as connection:
-                    connection.execute(
-                        update(PreferenceRow)
-                        .where(PreferenceRow.user_id == user_id)
-                        .values(**change)
-                    )
+                    return True
+                if _utc(written) >= now:  # a clock that did not move: still a new stamp
+                    change["updated_at"] = _utc(written) + timedelta(microseconds=1)
+                done = connection.execute(
+                    update(PreferenceRow)
+                    .where(PreferenceRow.user_id == user_id, PreferenceRow.updated_at == written)
+                    .values(**change)
+                )
+                return bool(done.rowcount)
+        except IntegrityError:  # another request inserted the first row
+            return False
         except SQLAlchemyError as exc:
             raise StorageError(f"cannot save preferences: {type(exc).__name__}") from exc
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _changed(
+    current: Preferences,
+    theme: Theme | str | None,
+    time_zone: str | None,
+    board: list[dict[str, Any]] | None,
+) -> Preferences:
+    """``current`` with the given values checked and set."""
+    if theme is not None:
+        try:
+            current = replace(current, theme=Theme(theme))
+        except ValueError:
+            choices = ", ".join(t.value for t in Theme)
+            raise UsageError(f"unknown theme {theme!r}", hint=f"one of: {choices}") from None
+    if time_zone is not None:
+        current = replace(current, time_zone=check_zone(time_zone))
+    if board is not None:
+        current = replace(current, board=check_board(board))
+    return current
