@@ -86,6 +86,11 @@ async def test_sign_in_shows_only_my_datasets_and_sign_out_ends_the_session(
 
     await _signed_in(user, "ada@example.com")
     assert await _names(user, {"ada-sensors"}) == {"ada-sensors"}
+    # the session token is kept sealed: the dashboard's storage files never hold it in clear
+    await asyncio.sleep(1.2)  # NiceGUI writes its storage files in the background
+    stored = [p.read_text() for p in (shared.settings.home / "dashboard").rglob("*.json")]
+    assert any('"token"' in text for text in stored)
+    assert not any("vss_" in text for text in stored)
     (table,) = user.find(ui.table).elements
     assert table.rows[0]["rows"] == 1080 and table.rows[0]["series"] == 3
 

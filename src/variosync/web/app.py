@@ -2,16 +2,19 @@
 
 NiceGUI keeps its pages and middleware on one global app, so this is called once per process
 (``variosync serve``); ``create_app`` stays the REST API alone. Per-user state lives in the
-signed-in user's storage (``app.storage.user``: only their session token) and the catalog —
+signed-in user's storage (``app.storage.user``: only their session token, sealed) and the catalog —
 never in module globals.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import secrets
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from variosync.api import create_app
@@ -34,21 +37,35 @@ def storage_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+def token_cipher(secret: str) -> Fernet:
+    """The key that seals the session token in the user's dashboard storage (a file under the
+    home, or wherever NiceGUI keeps it): without the secret, a copy of that file signs no one
+    in."""
+    digest = hashlib.sha256(b"variosync dashboard session token\0" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
 def create_web_app(settings: Settings | None = None) -> FastAPI:
     """The REST API (``/api/v1``, ``/docs``) and the dashboard on one app."""
     settings = settings or Settings()
-    # NiceGUI reads where to keep per-user storage when it is first imported
-    os.environ.setdefault("NICEGUI_STORAGE_PATH", str(Path(settings.home) / "dashboard"))
     from nicegui import ui
+    from nicegui.storage import Storage
+
+    # per-user storage (the sealed session token) in the home, readable by its owner only
+    folder = Path(settings.home) / "dashboard"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    Storage.path = folder
 
     from variosync.web.pages import register
 
     api = create_app(settings)
+    secret = storage_secret(settings)
+    api.state.dashboard_cipher = token_cipher(secret)
     register(api)
     ui.run_with(
         api,
         mount_path="/",
-        storage_secret=storage_secret(settings),
+        storage_secret=secret,
         title="VarioSync",
         show_welcome_message=False,
     )

@@ -4,6 +4,7 @@ elsewhere signs the dashboard out too)."""
 
 from __future__ import annotations
 
+from cryptography.fernet import Fernet, InvalidToken
 from fastapi import FastAPI
 from nicegui import app, run
 
@@ -25,8 +26,9 @@ def services(api: FastAPI) -> Services:
 
 async def signed_in(api: FastAPI) -> Principal | None:
     """The signed-in principal, or None (no token, or it no longer signs in)."""
-    token = app.storage.user.get(TOKEN)
-    if not isinstance(token, str):
+    token = _unsealed(api, app.storage.user.get(TOKEN))
+    if token is None:
+        app.storage.user.pop(TOKEN, None)
         return None
     try:
         return await run.io_bound(services(api).accounts.authenticate, token)
@@ -41,7 +43,7 @@ async def sign_in(api: FastAPI, email: str, password: str, client_ip: str | None
     the client address's — before the password is checked (RateLimitedError when spent)."""
     await _charge(api, email, client_ip)
     signed = await run.io_bound(services(api).accounts.login, email, password, client_ip)
-    _keep(signed)
+    _keep(api, signed)
 
 
 async def sign_in_supabase(api: FastAPI, email: str, password: str, client_ip: str | None) -> None:
@@ -56,7 +58,7 @@ async def sign_in_supabase(api: FastAPI, email: str, password: str, client_ip: s
         identity = shared.supabase.verify(token)
         return shared.accounts.supabase_login(identity, client_ip)
 
-    _keep(await run.io_bound(signed))
+    _keep(api, await run.io_bound(signed))
 
 
 def supabase_enabled(api: FastAPI) -> bool:
@@ -71,14 +73,30 @@ async def _charge(api: FastAPI, email: str, client_ip: str | None) -> None:
     await limiter.charge("ip", client_key(client_ip or "unknown"), "auth")
 
 
-def _keep(signed: tuple[User, str] | None) -> None:
+def _cipher(api: FastAPI) -> Fernet:
+    found: Fernet = api.state.dashboard_cipher
+    return found
+
+
+def _unsealed(api: FastAPI, sealed: object) -> str | None:
+    """The session token kept sealed in the user's storage; None when missing or not sealed
+    with this server's key (a changed secret signs everyone out, cleanly)."""
+    if not isinstance(sealed, str):
+        return None
+    try:
+        return _cipher(api).decrypt(sealed.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def _keep(api: FastAPI, signed: tuple[User, str] | None) -> None:
     if signed is None:  # the server is shutting down
         raise VarioSyncError("the server is shutting down", hint="try again in a moment")
-    app.storage.user[TOKEN] = signed[1]
+    app.storage.user[TOKEN] = _cipher(api).encrypt(signed[1].encode()).decode()
 
 
 async def sign_out(api: FastAPI) -> None:
     """End the session (in the catalog, and Redis) and forget its token."""
-    token = app.storage.user.pop(TOKEN, None)
-    if isinstance(token, str):
+    token = _unsealed(api, app.storage.user.pop(TOKEN, None))
+    if token is not None:
         await run.io_bound(services(api).accounts.logout, token)
