@@ -19,6 +19,7 @@ from fastapi import FastAPI
 
 from variosync.api import create_app
 from variosync.settings import Settings
+from variosync.web.upload_limit import UploadLimit
 
 SECRET_FILE = "dashboard.secret"  # noqa: S105 - a file name, not a secret
 
@@ -61,6 +62,7 @@ def create_web_app(settings: Settings | None = None) -> FastAPI:
     api = create_app(settings)
     secret = storage_secret(settings)
     api.state.dashboard_cipher = token_cipher(secret)
+    api.add_middleware(UploadLimit, limit=settings.upload_max_bytes)
     register(api)
     ui.run_with(
         api,

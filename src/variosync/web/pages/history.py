@@ -1,20 +1,303 @@
-"""The history page (being built)."""
+"""The history page: a dataset's versions, newest first — when (in the user's zone), what made
+each, its details (a cleaning's steps and what they did) and its rows — the data as of any
+version, a page at a time, without changing the current one, and restore: an old version made
+current as a new version, after a confirmation. Changes made elsewhere refresh the versions."""
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
-from nicegui import ui
+from nicegui import run, ui
 
-from variosync.web.frame import enter
+from variosync.catalog import Dataset
+from variosync.errors import NotFoundError, VarioSyncError
+from variosync.events import Event
+from variosync.model import SERIES, TS
+from variosync.query import Query
+from variosync.service import Variosync
+from variosync.store import VersionInfo
+from variosync.web.frame import Visit, enter
+
+PAGE_ROWS = 50
+"""Points shown at once."""
+
+VERSION_COLUMNS: list[dict[str, Any]] = [
+    {"name": "version", "label": "Version", "field": "version", "align": "left"},
+    {"name": "time", "label": "Time", "field": "time", "align": "left"},
+    {"name": "operation", "label": "Operation", "field": "operation", "align": "left"},
+    {"name": "details", "label": "Details", "field": "details", "align": "left"},
+    {"name": "rows", "label": "Rows", "field": "rows"},
+    {"name": "actions", "label": "", "field": "version"},
+]
+ACTIONS_SLOT = (
+    '<q-td :props="props">'
+    '<q-btn flat dense icon="table_view" title="View the data as of this version" '
+    "@click=\"$parent.$emit('view', props.row.version)\" />"
+    '<q-btn v-if="!props.row.current" flat dense icon="restore" title="Restore this version" '
+    "@click=\"$parent.$emit('restore', props.row.version)\" />"
+    '<q-badge v-if="props.row.current" label="current" />'
+    "</q-td>"
+)
+DETAIL_LABELS = {
+    "rows": "rows read",
+    "to": "restored version",
+    "report": "result",
+}
+"""How a version's details name its commit metadata (the recipe's JSON is left out: its steps
+are shown)."""
+
+
+def details(metadata: dict[str, str]) -> str:
+    """A version's details in one line: files and rows of an ingest, a cleaning's steps and
+    what they did, the version a restore brought back."""
+    first = [key for key in ("steps", "report") if key in metadata]
+    keys = [*first, *(key for key in metadata if key not in first and key != "recipe")]
+    return " · ".join(f"{DETAIL_LABELS.get(k, k)}: {metadata[k]}" for k in keys if metadata[k])
+
+
+@dataclass(frozen=True)
+class Versions:
+    """A dataset's entry, its versions (newest first) and the rows each holds (None where the
+    log no longer says)."""
+
+    record: Dataset
+    versions: list[VersionInfo]
+    rows: dict[int, int | None]
+
+
+def versions(mine: Variosync, name: str) -> Versions:
+    """The dataset's versions and their row counts: from the profile kept with each version,
+    else from the table log's statistics (no data file is read either way)."""
+    record = mine.catalog.get(name)
+    found = mine.history(name)
+    profiled = {
+        kept.version: int(kept.profile["rows"])
+        for kept in mine.versions.for_dataset(record.id)
+        if kept.profile is not None and "rows" in kept.profile
+    }
+    rows: dict[int, int | None] = {}
+    for info in found:
+        rows[info.version] = profiled.get(info.version)
+        if rows[info.version] is None:
+            with contextlib.suppress(NotFoundError):  # a version the log no longer holds
+                rows[info.version] = mine.store.row_count(record.id, info.version)
+    return Versions(record, found, rows)
+
+
+def points(mine: Variosync, name: str, version: int, offset: int) -> pl.DataFrame:
+    """One page of the points of a version, in series and time order."""
+    return mine.query_lazy(name, Query(), as_of=version).slice(offset, PAGE_ROWS).collect()
+
+
+def _cell(value: Any) -> Any:
+    """A value as a table cell (text for what JSON has no type for)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _problem(what: str, exc: VarioSyncError) -> None:
+    hint = f" ({exc.hint})" if exc.hint else ""
+    ui.notify(f"{what}: {exc.message}{hint}", type="negative")
 
 
 def register(api: FastAPI) -> None:
-    """The history page."""
+    """The history page; ``?dataset=NAME`` picks the dataset."""
 
     @ui.page("/history", title="History · VarioSync")
-    async def page() -> RedirectResponse | None:
+    async def page(dataset: str | None = None) -> RedirectResponse | None:
         visit = await enter(api, "History")
         if isinstance(visit, RedirectResponse):
             return visit
+        await HistoryPage(visit).draw(dataset)
         return None
+
+
+class HistoryPage:
+    """One visit's history page."""
+
+    def __init__(self, visit: Visit) -> None:
+        self.visit = visit
+        self.name: str | None = None
+        self.current = -1
+        self.rows: dict[int, int | None] = {}
+        self.times: dict[int, datetime] = {}
+        self.viewed: int | None = None
+        self.offset = 0
+
+    async def draw(self, wanted: str | None) -> None:
+        """The page, with ``wanted`` picked when it is one of the user's datasets."""
+        names = [d.name for d in await run.io_bound(self.visit.mine.datasets) or []]
+        picked = wanted if wanted in names else None
+        self.picker = ui.select(names, value=picked, label="Dataset").classes("w-64")
+        self.picker.mark("dataset")
+        self.missing = ui.label().classes("text-negative").mark("missing")
+        self.missing.set_visibility(False)
+        self.body = ui.column().classes("w-full gap-2")
+        with self.body:
+            ui.label("Versions").classes("text-xl")
+            self.table = ui.table(columns=VERSION_COLUMNS, rows=[], row_key="version")
+            self.table.classes("w-full").props("dense flat bordered").mark("versions")
+            self.table.add_slot("body-cell-actions", ACTIONS_SLOT)
+            self.viewing = ui.label().classes("text-xl").mark("viewing")
+            self.points = ui.table(columns=[], rows=[], row_key="key").classes("w-full")
+            self.points.props("dense flat bordered").mark("points")
+            with ui.row().classes("items-center gap-2"):
+                self.back = ui.button(icon="chevron_left", on_click=lambda: self._turn(-1))
+                self.back.props("flat dense").mark("page-back")
+                self.span = ui.label().mark("page")
+                self.on = ui.button(icon="chevron_right", on_click=lambda: self._turn(1))
+                self.on.props("flat dense").mark("page-on")
+        self.body.set_visibility(False)
+        self.table.on("view", lambda e: self.view(int(e.args)))
+        self.table.on("restore", lambda e: self.restore(int(e.args)))
+        self.picker.on_value_change(lambda e: self.choose(e.value))
+        self.visit.follow(self.changed)
+        if wanted and picked is None:
+            self._missing(f"No dataset named {wanted!r} among your datasets: pick one above.")
+        elif picked is not None:
+            await self.choose(picked)
+
+    def _missing(self, text: str) -> None:
+        self.missing.text = text
+        self.missing.set_visibility(True)
+        ui.notify(text, type="negative")
+
+    async def choose(self, name: str | None) -> None:
+        """Show a dataset's versions and its current data."""
+        self.name = name
+        self.viewed = None
+        self.body.set_visibility(False)
+        if name:
+            self.missing.set_visibility(False)
+            if await self._refresh():
+                await self.view(self.current)
+
+    async def _refresh(self) -> bool:
+        """Read the versions again; whether there are any to show."""
+        name = self.name
+        if name is None:
+            return False
+        try:
+            found = await run.io_bound(versions, self.visit.mine, name)
+        except VarioSyncError as exc:
+            _problem("Dataset", exc)
+            return False
+        if found is None or name != self.name:
+            return False
+        self.current = found.record.version
+        self.rows = found.rows
+        self.times = {v.version: v.timestamp for v in found.versions}
+        self.table.rows = [
+            {
+                "version": v.version,
+                "time": self.visit.when(v.timestamp, seconds=True),
+                "operation": v.operation,
+                "details": details(v.metadata),
+                "rows": found.rows.get(v.version),
+                "current": v.version == self.current,
+            }
+            for v in found.versions
+        ]
+        self.table.update()
+        self.body.set_visibility(True)
+        if not found.versions:
+            self.viewing.text = f"{name} holds no data yet."
+            self.points.rows = []
+            self.span.text = ""
+        return bool(found.versions)
+
+    async def view(self, version: int) -> None:
+        """Show the points of ``version`` from the first page (the current version stays)."""
+        self.viewed = version
+        self.offset = 0
+        await self._page()
+
+    async def _turn(self, by: int) -> None:
+        total = self.rows.get(self.viewed) if self.viewed is not None else None
+        offset = self.offset + by * PAGE_ROWS
+        if offset < 0 or (total is not None and offset >= total):
+            return
+        self.offset = offset
+        await self._page()
+
+    async def _page(self) -> None:
+        name, version, offset = self.name, self.viewed, self.offset
+        if name is None or version is None:
+            return
+        try:
+            frame = await run.io_bound(points, self.visit.mine, name, version, offset)
+        except VarioSyncError as exc:
+            _problem("Version", exc)
+            return
+        if frame is None or (name, version, offset) != (self.name, self.viewed, self.offset):
+            return
+        when = self.visit.when
+        self.points.columns = [
+            {"name": c, "label": c, "field": c, "align": "left" if c in (SERIES, TS) else "right"}
+            for c in frame.columns
+        ]
+        self.points.rows = [
+            {"key": offset + i}
+            | {c: when(v, seconds=True) if c == TS else _cell(v) for c, v in row.items()}
+            for i, row in enumerate(frame.iter_rows(named=True))
+        ]
+        self.points.update()
+        total = self.rows.get(version)
+        state = "current" if version == self.current else f"current is version {self.current}"
+        self.viewing.text = (
+            f"{name} as of version {version}, {when(self.times.get(version))} ({state})"
+        )
+        last = offset + frame.height
+        of = f" of {total:,}" if total is not None else ""
+        self.span.text = f"rows {offset + 1:,}–{last:,}{of}" if frame.height else f"no rows{of}"
+        self.back.set_enabled(offset > 0)
+        self.on.set_enabled(frame.height == PAGE_ROWS and (total is None or last < total))
+
+    async def restore(self, version: int) -> None:
+        """Make ``version`` current as a new version, after a confirmation."""
+        name = self.name
+        if name is None:
+            return
+        with ui.dialog() as dialog, ui.card():
+            ui.label(
+                f"Restore version {version} of {name}? A new version will hold its rows; "
+                "every version stays in the history."
+            )
+            with ui.row():
+                ui.button("Cancel", on_click=lambda: dialog.submit(False)).mark("cancel-restore")
+                confirm = ui.button("Restore", on_click=lambda: dialog.submit(True))
+                confirm.props("color=primary").mark("confirm-restore")
+        confirmed = await dialog
+        dialog.delete()
+        if not confirmed:
+            return
+        try:
+            record = await run.io_bound(self.visit.actions.restore, name, version)
+        except VarioSyncError as exc:
+            _problem("Restore failed", exc)
+            return
+        if record is None or name != self.name:
+            return
+        await self._refresh()
+        await self.view(record.version)
+        ui.notify(f"Restored version {version} of {name} as version {record.version}")
+
+    async def changed(self, event: Event) -> None:
+        """Another tab, the CLI or the API changed a dataset: follow it."""
+        names = [d.name for d in await run.io_bound(self.visit.mine.datasets) or []]
+        name = event.data.get("dataset")
+        gone = name == self.name and name not in names
+        self.picker.set_options(names, value=None if gone else self.picker.value)
+        if gone:
+            self._missing(f"Dataset {name!r} was deleted.")
+        elif name == self.name:
+            await self._refresh()
+            if self.viewed is None:
+                await self.view(self.current)
