@@ -69,9 +69,7 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         unavailable("chromium", f"{CHROMIUM} is missing (apt-get install -y chromium)")
     with sync_playwright() as playwright:
-        found = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=FLAGS
-        )
+        found = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         try:
             yield found
         finally:

@@ -4,8 +4,11 @@ lifespan included, over a fresh home per test."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -27,6 +30,17 @@ SEEN = 40
 """Retries of ``should_see`` (0.1 s each): a sign-in hashes with argon2 off the event loop."""
 
 
+@contextmanager
+def _restored(modules: dict[str, ModuleType]) -> Iterator[None]:
+    """Put our modules back afterwards: NiceGUI's reset drops the modules of every page from
+    ``sys.modules``, and a later import would make second copies of them (and of their
+    parents, the whole ``variosync`` package) — other exception classes, other globals."""
+    try:
+        yield
+    finally:
+        sys.modules.update(modules)
+
+
 @pytest.fixture
 def web_settings() -> dict[str, Any]:
     """Settings of the app under test beyond the defaults (a test module overrides this)."""
@@ -36,7 +50,8 @@ def web_settings() -> dict[str, Any]:
 @pytest_asyncio.fixture
 async def web(tmp_path: Path, web_settings: dict[str, Any]) -> AsyncIterator[tuple[User, Services]]:
     """A simulated browser on a new app, and the app's services (to arrange accounts)."""
-    with nicegui_reset_globals():
+    ours = {name: module for name, module in sys.modules.items() if name.startswith("variosync")}
+    with _restored(ours), nicegui_reset_globals():
         os.environ["NICEGUI_USER_SIMULATION"] = "true"
         try:
             api = create_web_app(Settings(home=tmp_path / "home", signup_hours=0.0, **web_settings))

@@ -19,16 +19,16 @@ from pydantic import AfterValidator
 from starlette.responses import StreamingResponse
 
 from variosync.api.deps import ClientIP, CurrentUser, IdempotencyKey, ServiceDep, ServicesDep
+from variosync.api.exporting import ExportFile, export_response
 from variosync.api.params import AsOf, DatasetName, SelectionDep
 from variosync.api.responses import (
-    COMPRESSED_MEDIA_TYPES,
     QueryFormat,
     negotiate,
     streamed,
     write_query,
 )
 from variosync.api.views import frame_rows
-from variosync.billing import EXPORT_ROWS_PER_S, QUERY_ROWS_PER_S, estimate_rows, query_rows
+from variosync.billing import QUERY_ROWS_PER_S, estimate_rows, query_rows
 from variosync.cache import (
     CACHED_ROWS,
     ResultCache,
@@ -38,7 +38,7 @@ from variosync.cache import (
     result_rows,
 )
 from variosync.catalog import Dataset
-from variosync.export import COMPRESSIONS, EXPORT_FORMATS, write_stream
+from variosync.export import COMPRESSIONS, EXPORT_FORMATS
 from variosync.service import Variosync
 from variosync.store.versions import version_to_read
 
@@ -199,7 +199,6 @@ def aggregates(
 def export(
     name: DatasetName,
     selection: SelectionDep,
-    service: ServiceDep,
     shared: ServicesDep,
     user: CurrentUser,
     ip: ClientIP,
@@ -209,26 +208,5 @@ def export(
 ) -> StreamingResponse:
     """``variosync export``: the file ``<dataset>.<ext>`` in any export format, compressed or
     not, streamed as it is written."""
-    record = service.catalog.get(name)
-    batches = service.stream(name, selection.query, selection.as_of)
-    chosen = EXPORT_FORMATS[fmt]
-    filename = name + chosen.extensions[0] + (f".{compression}" if compression else "")
-    span = (record.start, record.end) if record.start and record.end else None
-    stored = _stored_rows(service, record, selection.as_of)
-    rows = query_rows(stored, record.series_count, span, selection.query)
-    estimate = estimate_rows(rows, EXPORT_ROWS_PER_S)
-    response = streamed(
-        lambda sink: write_stream(batches, sink, fmt, compression, name=name),
-        COMPRESSED_MEDIA_TYPES[compression] if compression else chosen.media_type,
-        guard=shared.meter.metered(user, "export", name, estimate, key, ip),
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-    detail = {"format": fmt, "compression": compression, "as_of": selection.as_of}
-    try:
-        shared.accounts.audit.record(
-            "export", user_id=user.id, target=name, client_ip=ip, detail=detail
-        )
-    except BaseException:
-        response.abandon()  # its writer already runs; only the response would stop it
-        raise
-    return response
+    export_file = ExportFile(name, selection, fmt, compression)
+    return export_response(shared, user, export_file, key, ip, estimate=estimate_rows)
