@@ -20,6 +20,7 @@ from variosync.api.clientip import client_address, trusted_networks
 from variosync.api.deps import Services
 from variosync.catalog.preferences import Preferences, Theme
 from variosync.catalog.users import Role, User
+from variosync.errors import VarioSyncError
 from variosync.events import Event
 from variosync.service import Variosync
 from variosync.web.session import services, sign_out, signed_in
@@ -104,6 +105,12 @@ class Visit:
 
         task = background_tasks.create(listen(), name=f"follow-{client.id}")
         client.on_delete(task.cancel)
+
+
+def failed(what: str, exc: VarioSyncError) -> None:
+    """Tell the user what went wrong doing ``what`` and how to fix it (a notification)."""
+    hint = f" ({exc.hint})" if exc.hint else ""
+    ui.notify(f"{what}: {exc.message}{hint}", type="negative")
 
 
 async def enter(api: FastAPI, title: str) -> Visit | RedirectResponse:

@@ -25,7 +25,8 @@ from pydantic_core import PydanticUndefined
 
 from variosync.clean.recipe import Recipe, parse_recipe, recipe_from_text
 from variosync.clean.spec import OPERATIONS
-from variosync.errors import UsageError, VarioSyncError
+from variosync.errors import UsageError
+from variosync.web.frame import failed
 
 Source = Literal["fields", "series"]
 
@@ -355,22 +356,17 @@ class RecipeForm:
         try:
             self.text.value = to_json(self.drafts)
         except UsageError as exc:
-            _problem("Recipe", exc)
+            failed("Recipe", exc)
 
     def _load_json(self) -> None:
         try:
             loaded = recipe_from_text(self.text.value or "", "the JSON")
         except UsageError as exc:
-            _problem("Recipe", exc)
+            failed("Recipe", exc)
             return
         self.drafts = from_recipe(loaded)
         self.draw()
         ui.notify(f"Loaded {len(self.drafts)} step(s) into the form")
-
-
-def _problem(what: str, exc: VarioSyncError) -> None:
-    hint = f" ({exc.hint})" if exc.hint else ""
-    ui.notify(f"{what}: {exc.message}{hint}", type="negative")
 
 
 __all__ = [

@@ -4,7 +4,6 @@ statistics; the largest gaps."""
 
 from __future__ import annotations
 
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +12,7 @@ from nicegui import ui
 from variosync.quality import DatasetProfile
 from variosync.web.board.cards import Save, off_loop
 from variosync.web.frame import Visit
+from variosync.web.quality_tables import FIELD_COLUMNS, field_rows
 
 TYPE = "quality"
 TITLE = "Quality"
@@ -38,12 +38,6 @@ def step_text(step: timedelta | None) -> str:
     return " ".join(parts) or "0 s"
 
 
-def _number(value: float | None) -> float | str | None:
-    if value is None:
-        return None
-    return round(value, 6) if math.isfinite(value) else str(value)
-
-
 def summary_rows(visit: Visit, profile: DatasetProfile) -> list[dict[str, Any]]:
     """The profile's headline numbers, one row each."""
     totals = profile.totals
@@ -62,24 +56,6 @@ def summary_rows(visit: Visit, profile: DatasetProfile) -> list[dict[str, Any]]:
     return [{"what": what, "value": value} for what, value in found]
 
 
-def field_rows(profile: DatasetProfile) -> list[dict[str, Any]]:
-    """One row per field: kind, values, nulls, non-finite and (numbers) mean, std, min, max."""
-    return [
-        {
-            "field": f.name,
-            "kind": str(f.kind),
-            "count": f.count,
-            "nulls": f.nulls,
-            "non_finite": f.non_finite,
-            "mean": _number(f.mean),
-            "std": _number(f.std),
-            "min": _number(f.min),
-            "max": _number(f.max),
-        }
-        for f in profile.fields
-    ]
-
-
 def gap_rows(visit: Visit, profile: DatasetProfile) -> list[dict[str, Any]]:
     """The largest gaps, longest first."""
     return [
@@ -96,7 +72,7 @@ def gap_rows(visit: Visit, profile: DatasetProfile) -> list[dict[str, Any]]:
 
 
 def _columns(*names: str) -> list[dict[str, Any]]:
-    labels = {"non_finite": "Non-finite", "what": "", "n": "#"}
+    labels = {"what": "", "n": "#"}
     return [
         {"name": n, "label": labels.get(n, n.capitalize()), "field": n, "align": "left"}
         for n in names
@@ -111,9 +87,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
     )
     summary.props("dense flat hide-header").mark("quality-summary")
     fields = ui.table(
-        columns=_columns(
-            "field", "kind", "count", "nulls", "non_finite", "mean", "std", "min", "max"
-        ),
+        columns=FIELD_COLUMNS,
         rows=field_rows(profile),
         row_key="field",
     )

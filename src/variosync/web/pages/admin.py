@@ -20,7 +20,7 @@ from variosync.billing import HOUR_PACKAGES
 from variosync.catalog.audit import AuditEvent
 from variosync.catalog.ledger import MS_PER_HOUR
 from variosync.errors import VarioSyncError
-from variosync.web.frame import Visit, enter
+from variosync.web.frame import Visit, enter, failed
 
 AUDIT_PAGE = 25
 """Audit events shown at once."""
@@ -104,11 +104,6 @@ def register(api: FastAPI) -> None:
             return None
         await _admin(visit)
         return None
-
-
-def _failed(what: str, error: VarioSyncError) -> None:
-    hint = f" ({error.hint})" if error.hint else ""
-    ui.notify(f"{what}: {error.message}{hint}", type="negative")
 
 
 async def _confirmed(question: str, action: str, marker: str) -> bool:
@@ -212,7 +207,7 @@ async def _admin(visit: Visit) -> None:
                 lambda: accounts.grant(admin, user_id, round(amount * MS_PER_HOUR), client_ip=ip)
             )
         except VarioSyncError as error:
-            _failed("Not granted", error)
+            failed("Not granted", error)
             return
         await listed()
         await refilter()
@@ -231,7 +226,7 @@ async def _admin(visit: Visit) -> None:
         try:
             await run.io_bound(accounts.set_disabled, admin, user_id, disabled, ip)
         except VarioSyncError as error:
-            _failed(f"Not {verb.lower()}d", error)
+            failed(f"Not {verb.lower()}d", error)
             return
         await listed()
         await refilter()

@@ -24,7 +24,7 @@ from variosync.events import Event
 from variosync.model import SERIES, TS
 from variosync.quality import DatasetProfile
 from variosync.service import Variosync
-from variosync.web.frame import Visit, enter
+from variosync.web.frame import Visit, enter, failed
 from variosync.web.quality_tables import columns, show_profile
 from variosync.web.recipe_form import RecipeForm
 
@@ -145,11 +145,6 @@ def load(mine: Variosync, name: str) -> Chosen:
     return Chosen(record, mine.series(name), mine.profile(name))
 
 
-def _problem(what: str, exc: VarioSyncError) -> None:
-    hint = f" ({exc.hint})" if exc.hint else ""
-    ui.notify(f"{what}: {exc.message}{hint}", type="negative")
-
-
 def register(api: FastAPI) -> None:
     """The clean page; ``?dataset=NAME`` picks the dataset."""
 
@@ -219,7 +214,7 @@ class CleanPage:
         try:
             chosen = await run.io_bound(load, self.visit.mine, name)
         except VarioSyncError as exc:
-            _problem("Dataset", exc)
+            failed("Dataset", exc)
             return
         if chosen is None or name != self.name:  # the page went away, or another was picked
             return
@@ -246,7 +241,7 @@ class CleanPage:
         try:
             record, profile = await run.io_bound(self._profile_again, name) or (None, None)
         except VarioSyncError as exc:
-            _problem("Profile failed", exc)
+            failed("Profile failed", exc)
             return
         finally:
             self.again.enable()
@@ -266,7 +261,7 @@ class CleanPage:
         try:
             return self.form.recipe().to_list()
         except UsageError as exc:
-            _problem("Recipe", exc)
+            failed("Recipe", exc)
             return None
 
     async def _clean(
@@ -279,7 +274,7 @@ class CleanPage:
         try:
             return await run.io_bound(self.visit.actions.clean, name, recipe, series, dry_run, key)
         except VarioSyncError as exc:
-            _problem("Preview failed" if dry_run else "Clean failed", exc)
+            failed("Preview failed" if dry_run else "Clean failed", exc)
             return None
         finally:
             self.preview_button.enable()

@@ -27,7 +27,7 @@ from variosync.errors import PaymentRequiredError, UsageError, VarioSyncError
 from variosync.events import Event
 from variosync.export import COMPRESSIONS, EXPORT_FORMATS
 from variosync.web import download
-from variosync.web.frame import Visit, enter
+from variosync.web.frame import Visit, enter, failed
 from variosync.web.pages.datasets import size_text
 
 FORMATS = {name: f"{name} — {fmt.description}" for name, fmt in EXPORT_FORMATS.items()}
@@ -119,11 +119,6 @@ def register(api: FastAPI) -> None:
         return None
 
 
-def _failed(what: str, error: VarioSyncError) -> None:
-    hint = f" ({error.hint})" if error.hint else ""
-    ui.notify(f"{what}: {error.message}{hint}", type="negative")
-
-
 def _checked(visit: Visit, export: ExportFile) -> tuple[Dataset, int]:
     """The dataset and the rows the export may read, once the export is known to run: the
     dataset is the user's and holds data, the fields exist, the hours cover the reservation."""
@@ -207,7 +202,7 @@ async def _form(visit: Visit, initial: str | None) -> None:
         try:
             ids = await run.io_bound(mine.series, record.name) or []
         except VarioSyncError as error:
-            _failed("Dataset", error)
+            failed("Dataset", error)
             ids = []
         series.set_options(ids)
         fields.set_options([f.name for f in record.fields])
@@ -229,7 +224,7 @@ async def _form(visit: Visit, initial: str | None) -> None:
             export, url = form().export(zone)
             checked = await run.io_bound(_checked, visit, export)
         except VarioSyncError as error:
-            _failed("Cannot export", error)
+            failed("Cannot export", error)
             return
         if checked is None:  # the server is shutting down
             return

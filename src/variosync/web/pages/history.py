@@ -22,7 +22,7 @@ from variosync.model import SERIES, TS
 from variosync.query import Query
 from variosync.service import Variosync
 from variosync.store import VersionInfo
-from variosync.web.frame import Visit, enter
+from variosync.web.frame import Visit, enter, failed
 
 PAGE_ROWS = 50
 """Points shown at once."""
@@ -100,11 +100,6 @@ def _cell(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
-
-
-def _problem(what: str, exc: VarioSyncError) -> None:
-    hint = f" ({exc.hint})" if exc.hint else ""
-    ui.notify(f"{what}: {exc.message}{hint}", type="negative")
 
 
 def register(api: FastAPI) -> None:
@@ -187,7 +182,7 @@ class HistoryPage:
         try:
             found = await run.io_bound(versions, self.visit.mine, name)
         except VarioSyncError as exc:
-            _problem("Dataset", exc)
+            failed("Dataset", exc)
             return False
         if found is None or name != self.name:
             return False
@@ -234,7 +229,7 @@ class HistoryPage:
         try:
             frame = await run.io_bound(points, self.visit.mine, name, version, offset)
         except VarioSyncError as exc:
-            _problem("Version", exc)
+            failed("Version", exc)
             return
         if frame is None or (name, version, offset) != (self.name, self.viewed, self.offset):
             return
@@ -281,7 +276,7 @@ class HistoryPage:
         try:
             record = await run.io_bound(self.visit.actions.restore, name, version)
         except VarioSyncError as exc:
-            _problem("Restore failed", exc)
+            failed("Restore failed", exc)
             return
         if record is None or name != self.name:
             return
