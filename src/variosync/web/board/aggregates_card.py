@@ -20,8 +20,8 @@ from variosync.errors import UsageError, VarioSyncError
 from variosync.model import SERIES, TS
 from variosync.query import NUMERIC_ONLY, Agg, agg_expr, parse_duration
 from variosync.service import Variosync
-from variosync.web.board.cards import Save, notify_error, off_loop
-from variosync.web.frame import Visit
+from variosync.web.board.cards import Save, off_loop
+from variosync.web.frame import Visit, failed
 
 TYPE = "aggregates"
 TITLE = "Aggregates"
@@ -169,7 +169,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
             with results:
                 ui.label(exc.message).classes("text-negative").mark("agg-problem")
             if notify:
-                notify_error(f"Cannot aggregate {name}", exc)
+                failed(f"Cannot aggregate {name}", exc)
             return
         results.clear()
         with results:
@@ -191,7 +191,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
         try:
             await show(notify=True)
         except VarioSyncError as exc:
-            notify_error(f"Cannot aggregate {name}", exc)
+            failed(f"Cannot aggregate {name}", exc)
 
     every.on_value_change(lambda e: change(every=e.value))
     field.on_value_change(lambda e: change(field=e.value or NO_FIELD))

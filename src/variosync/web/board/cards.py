@@ -17,9 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from nicegui import run, ui
+from nicegui import run
 
-from variosync.errors import VarioSyncError
 from variosync.web.frame import Visit
 
 Save = Callable[[dict[str, Any]], Awaitable[None]]
@@ -75,9 +74,3 @@ async def off_loop(callback: Callable[P, R], *args: P.args, **kwargs: P.kwargs) 
     if result is None:
         raise asyncio.CancelledError
     return result
-
-
-def notify_error(doing: str, exc: VarioSyncError) -> None:
-    """Tell the user what went wrong (and how to fix it) in a notification."""
-    hint = f" — {exc.hint}" if exc.hint else ""
-    ui.notify(f"{doing}: {exc.message}{hint}", type="negative")

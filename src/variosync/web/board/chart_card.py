@@ -22,7 +22,7 @@ from variosync.catalog import Dataset
 from variosync.errors import VarioSyncError
 from variosync.model import Kind
 from variosync.service import Variosync
-from variosync.web.board.cards import Save, notify_error, off_loop
+from variosync.web.board.cards import Save, off_loop
 from variosync.web.chart_data import (
     DEFAULT_WIDTH_PX,
     STYLES,
@@ -35,7 +35,7 @@ from variosync.web.chart_data import (
     from_wall_clock,
     numeric_fields,
 )
-from variosync.web.frame import Visit
+from variosync.web.frame import Visit, failed
 
 TYPE = "chart"
 TITLE = "Chart"
@@ -126,7 +126,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
     try:
         record, series_ids = await off_loop(_describe, mine, dataset)
     except VarioSyncError as exc:
-        notify_error(f"Chart of {dataset}", exc)
+        failed(f"Chart of {dataset}", exc)
         ui.label(exc.message).classes("text-gray-500")
         return
     numeric = numeric_fields(record)
@@ -199,7 +199,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
         try:
             chart = await off_loop(chart_traces, mine, visit.shared.cache, asked)
         except VarioSyncError as exc:
-            notify_error("Chart", exc)
+            failed("Chart", exc)
             return
         if number != view.asked:  # a newer window was asked for meanwhile
             return
@@ -217,7 +217,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
         try:
             await save(choices)
         except VarioSyncError as exc:  # the chart still changes; only keeping it failed
-            notify_error("Saving the chart's settings", exc)
+            failed("Saving the chart's settings", exc)
         await draw()
 
     async def relayout(event: GenericEventArguments) -> None:
@@ -237,7 +237,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
             try:
                 bounds = sorted(from_wall_clock(b, visit.preferences.time_zone) for b in window)
             except VarioSyncError as exc:
-                notify_error("Chart", exc)
+                failed("Chart", exc)
                 return
             view.start, view.end = bounds
         await draw()

@@ -20,8 +20,8 @@ from nicegui.events import GenericEventArguments, SortableEventArguments
 
 from variosync.catalog.preferences import MAX_CARDS, check_board
 from variosync.errors import NotFoundError, VarioSyncError
-from variosync.web.board.cards import CardKind, notify_error, off_loop
-from variosync.web.frame import Visit
+from variosync.web.board.cards import CardKind, off_loop
+from variosync.web.frame import Visit, failed
 
 Card = dict[str, Any]
 COLUMNS = 12
@@ -211,7 +211,7 @@ class Board:
                 store = self.visit.shared.accounts.preferences
                 await run.io_bound(store.update, self.visit.user.id, board=candidate)
             except VarioSyncError as exc:
-                notify_error("The board was not saved", exc)
+                failed("The board was not saved", exc)
                 return False
             self.cards = candidate
             return True

@@ -18,8 +18,8 @@ from variosync.errors import VarioSyncError
 from variosync.model import SERIES, TS
 from variosync.query import Query
 from variosync.service import Variosync
-from variosync.web.board.cards import Save, notify_error, off_loop
-from variosync.web.frame import Visit
+from variosync.web.board.cards import Save, off_loop
+from variosync.web.frame import Visit, failed
 
 TYPE = "table"
 TITLE = "Table"
@@ -117,7 +117,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
         try:
             await show()
         except VarioSyncError as exc:
-            notify_error(f"Cannot show {name}", exc)
+            failed(f"Cannot show {name}", exc)
 
     chosen.on_value_change(lambda e: change(series=e.value or ALL, page=0))
     sizes.on_value_change(lambda e: change(page_size=e.value, page=0))

@@ -14,9 +14,9 @@ from nicegui.client import ClientConnectionTimeout
 
 from variosync.errors import VarioSyncError
 from variosync.events import Event
-from variosync.web.board.cards import CardKind, kinds, notify_error, off_loop
+from variosync.web.board.cards import CardKind, kinds, off_loop
 from variosync.web.board.layout import Board
-from variosync.web.frame import Visit, enter
+from variosync.web.frame import Visit, enter, failed
 
 CONNECT_S = 30.0
 """How long the page waits for its browser before drawing the cards' content."""
@@ -82,6 +82,6 @@ async def _explore(visit: Visit, opened: str | None) -> None:
         try:
             await off_loop(visit.mine.catalog.get, opened)
         except VarioSyncError as exc:
-            notify_error(f"Cannot open {opened}", exc)
+            failed(f"Cannot open {opened}", exc)
             return
         await board.add(opening_kind(available), opened)
