@@ -41,9 +41,14 @@ def _env(home: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The served home folder (the CLI can manage its accounts)."""
+    return tmp_path_factory.mktemp("e2e-home")
+
+
+@pytest.fixture(scope="module")
+def server(home: Path) -> Iterator[str]:
     """``variosync serve`` (REST API and dashboard) in its own process; its base URL."""
-    home = tmp_path_factory.mktemp("e2e-home")
     log = home.parent / "serve.log"
     port = free_port()
     with log.open("w") as out:
@@ -99,3 +104,24 @@ def screenshot(page: Page, name: str) -> None:
     """Keep what the page looks like now as a test artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def make_admin(home: Path, email: str) -> None:
+    """An administrator, made with the CLI (``variosync users create --admin``)."""
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "variosync",
+            "users",
+            "create",
+            email,
+            "--admin",
+            "--password-stdin",
+        ],
+        input=PASSWORD + "\n",
+        text=True,
+        env=_env(home),
+        check=True,
+        capture_output=True,
+    )
