@@ -160,3 +160,11 @@ def test_admin_dark_theme_and_another_users_download(
     page.goto(server + "/")
     expect(page.locator("body.body--dark")).to_be_visible()
     screenshot(page, "datasets-dark")
+    # the charts follow the dark theme too (Plotly does not read the page's colours)
+    page.goto(server + "/explore?dataset=cys-sensors")
+    page.wait_for_function("document.querySelector('.js-plotly-plot')?._fullData?.length > 0")
+    background = page.evaluate(
+        "document.querySelector('.js-plotly-plot')._fullLayout.paper_bgcolor"
+    )
+    assert background == "#1d1d1d"
+    screenshot(page, "explore-dark")

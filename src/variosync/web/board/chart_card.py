@@ -19,6 +19,7 @@ from nicegui import ui
 from nicegui.events import GenericEventArguments
 
 from variosync.catalog import Dataset
+from variosync.catalog.preferences import Theme
 from variosync.errors import VarioSyncError
 from variosync.model import Kind
 from variosync.service import Variosync
@@ -85,6 +86,10 @@ def _width_px(card: dict[str, Any]) -> int:
     return DEFAULT_WIDTH_PX
 
 
+DARK = {"paper_bgcolor": "#1d1d1d", "plot_bgcolor": "#1d1d1d", "font": {"color": "#e0e0e0"}}
+DARK_AXIS = {"gridcolor": "#3a3a3a", "zerolinecolor": "#555555", "linecolor": "#555555"}
+
+
 def _describe(mine: Variosync, dataset: str) -> tuple[Dataset, list[str]]:
     return mine.catalog.get(dataset), mine.series(dataset)
 
@@ -96,8 +101,11 @@ def _saved(card: dict[str, Any], key: str, allowed: list[str], default: list[str
     return kept or default
 
 
-def _figure(chart: Chart | None, revision: str, config: dict[str, Any]) -> dict[str, Any]:
-    """The plot's figure: the chart's traces and axes in the card's frame."""
+def _figure(
+    chart: Chart | None, revision: str, config: dict[str, Any], dark: bool = False
+) -> dict[str, Any]:
+    """The plot's figure: the chart's traces and axes in the card's frame (dark colours with
+    the dark theme: Plotly does not follow the page's)."""
     layout: dict[str, Any] = {
         "uirevision": revision,
         "margin": {"l": 56, "r": 16, "t": 32, "b": 48},
@@ -106,6 +114,10 @@ def _figure(chart: Chart | None, revision: str, config: dict[str, Any]) -> dict[
     }
     if chart is not None:
         layout |= chart.layout
+    if dark:
+        layout |= DARK
+        for name in [k for k in layout if k.startswith(("xaxis", "yaxis"))]:
+            layout[name] = {**layout[name], **DARK_AXIS}
     return {"data": chart.data if chart is not None else [], "layout": layout, "config": config}
 
 
@@ -167,7 +179,8 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
         png = ui.button(icon="download", on_click=lambda: download())
         png.props("flat dense").tooltip("Download as PNG").mark("chart-png")
     status = ui.label("").classes("text-xs text-gray-500").mark("chart-status")
-    plot = ui.plotly(_figure(None, revision, config)).classes("w-full grow")
+    dark = visit.preferences.theme == Theme.DARK
+    plot = ui.plotly(_figure(None, revision, config, dark)).classes("w-full grow")
     plot.style(f"min-height: {MIN_PLOT_PX}px").mark("chart-plot")  # the card's height, or this
 
     def spec() -> ChartSpec:
@@ -193,7 +206,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
         view.asked += 1
         number = view.asked
         if not asked.series or (not candle_style(record, asked.style) and not asked.fields):
-            plot.update_figure(_figure(None, revision, config))
+            plot.update_figure(_figure(None, revision, config, dark))
             status.text = "Choose a series and a field to chart."
             return
         try:
@@ -203,7 +216,7 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
             return
         if number != view.asked:  # a newer window was asked for meanwhile
             return
-        plot.update_figure(_figure(chart, revision, config))
+        plot.update_figure(_figure(chart, revision, config, dark))
         status.text = _status(chart)
 
     async def chosen() -> None:
