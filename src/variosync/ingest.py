@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,9 @@ from variosync.store import Staging, WriteResult
 if TYPE_CHECKING:
     from variosync.clean.run import StepReport
 
+Progress = Callable[[str, int], None]
+"""Hears how an ingest goes: ``("read", rows read so far)`` after each batch, then
+``("write", rows to write)`` once every file is read."""
 REJECT_SAMPLE = 20
 _COMPRESSED = {".gz", ".bz2", ".xz", ".zst", ".zstd", ".zip"}
 
@@ -146,6 +149,7 @@ def _read_source(
     read_options: ReadOptions,
     staging: Staging,
     kind: Kind | None,
+    progress: Callable[[int], None] | None = None,
 ) -> tuple[FileResult, pl.DataFrame, Kind, dict[str, str]]:
     effective = options if options.kind is not None or kind is None else _with_kind(options, kind)
     with open_source(path, read_options) as source:
@@ -164,6 +168,8 @@ def _read_source(
             valid, bad = apply_plan(plan, batch, offset)
             offset += batch.height
             staging.add(valid)
+            if progress is not None:
+                progress(offset)
             if bad.height:
                 rejected_rows += bad.get_column("row").n_unique()
                 rejects.append(bad.with_columns(pl.lit(path.name).alias("file")))
@@ -186,6 +192,11 @@ def _read_source(
         )
 
 
+def _told(progress: Progress, before: int) -> Callable[[int], None]:
+    """A file's reader's progress (its own rows) as the whole ingest's."""
+    return lambda rows: progress("read", before + rows)
+
+
 def _with_kind(options: IngestOptions, kind: Kind) -> IngestOptions:
     from dataclasses import replace
 
@@ -198,8 +209,10 @@ def stage_files(
     read_options: ReadOptions,
     memory_bytes: int,
     dataset_kind: Kind | None,
+    progress: Progress | None = None,
 ) -> StagedIngest:
-    """Read, normalise and validate every file into one staging area (nothing written yet)."""
+    """Read, normalise and validate every file into one staging area (nothing written yet);
+    ``progress`` hears the rows read so far after each batch."""
     if not paths:
         raise UsageError("no files given", hint="variosync ingest data.csv --dataset NAME")
     for path in paths:
@@ -214,9 +227,11 @@ def stage_files(
         kind = dataset_kind
         units: dict[str, str] = {}
         for path in paths:
+            before = sum(f.rows for f in files)
+            told = None if progress is None else _told(progress, before)
             with _naming(path):
                 result, bad, file_kind, file_units = _read_source(
-                    path, options, read_options, staging, kind
+                    path, options, read_options, staging, kind, told
                 )
             files.append(result)
             rejects.append(bad)

@@ -25,7 +25,7 @@ from variosync.catalog.datasets import LOCAL_OWNER, validate_name
 from variosync.errors import ConflictError, NotFoundError, UsageError
 from variosync.export import resolve_format, write_batches
 from variosync.formats.base import ReadOptions
-from variosync.ingest import IngestReport, stage_files
+from variosync.ingest import IngestReport, Progress, stage_files
 from variosync.model import IngestOptions, Kind
 from variosync.query import Query, hourly_aggregates, run
 from variosync.selection import check_filled_rows
@@ -121,8 +121,10 @@ class Variosync:
         dataset: str,
         options: IngestOptions | None = None,
         recipe: Recipe | None = None,
+        progress: Progress | None = None,
     ) -> IngestReport:
         """Read files into ``dataset`` (created if new) as one commit; returns the summary.
+        ``progress`` hears the rows read, then the rows to write (for a progress display).
 
         With a ``recipe``, the rows are cleaned on the way in (per series, before the write).
         Into a dataset that already holds data, only steps that work row by row may run: the
@@ -144,6 +146,7 @@ class Variosync:
             read_options,
             self.settings.ingest_memory_bytes,
             existing_kind,
+            progress,
         )
         steps: list[list[StepReport]] = [[]]
         with staged.staging as staging:
@@ -163,6 +166,9 @@ class Variosync:
             metadata = {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)}
             if recipe is not None:
                 metadata["recipe"] = "; ".join(recipe.describe())[:1000]
+
+            if progress is not None:
+                progress("write", staging.rows_in)
 
             def reader() -> pa.RecordBatchReader:
                 steps[0], parts[:] = [], []  # a retried commit reads (and cleans) them again

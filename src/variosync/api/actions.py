@@ -20,7 +20,7 @@ from variosync.catalog.runs import MAX_REPLAYS
 from variosync.catalog.users import User
 from variosync.cleaning import CleanResult
 from variosync.events import DatasetAction, dataset_changed
-from variosync.ingest import IngestReport
+from variosync.ingest import IngestReport, Progress
 from variosync.model import IngestOptions, Kind
 from variosync.quality import DatasetProfile
 from variosync.service import Variosync
@@ -76,11 +76,13 @@ class Actions:
         options: IngestOptions,
         key: RequestKey | str,
         size_bytes: int,
+        progress: Progress | None = None,
     ) -> IngestReport:
-        """Ingest files as one version (the dataset is created if new); metered by size."""
+        """Ingest files as one version (the dataset is created if new); metered by size.
+        ``progress`` hears the rows read and written (see :data:`variosync.ingest.Progress`)."""
         estimate = estimate_ingest(size_bytes)
         with self.shared.meter.metered(self.user, "ingest", name, estimate, key, self.client_ip):
-            report = self.service.ingest(list(paths), name, options)
+            report = self.service.ingest(list(paths), name, options, progress=progress)
         detail = {"version": report.version, "rows": report.rows_written, "files": len(paths)}
         self._done(DatasetAction.UPLOAD, name, report.version, detail)
         return report

@@ -275,11 +275,20 @@ async def _uploader(visit: Visit) -> None:
         )
 
     started = [0.0]
+    heard: dict[str, int] = {}  # the ingest's progress, written by its worker thread
 
     def tick() -> None:
         files = f"{len(inbox.files)} file{'s' if len(inbox.files) != 1 else ''}"
         elapsed = time.monotonic() - started[0]
-        status.text = f"Ingesting {files} ({size_text(inbox.size)})… {elapsed:.0f} s"
+        doing = ""
+        if "write" in heard:
+            doing = f" writing {heard['write']:,} rows"
+        elif "read" in heard:
+            doing = f" {heard['read']:,} rows read"
+        status.text = f"Ingesting {files} ({size_text(inbox.size)})…{doing} {elapsed:.0f} s"
+
+    def hear(phase: str, rows: int) -> None:
+        heard[phase] = rows
 
     clock = ui.timer(1.0, tick, active=False)
 
@@ -291,6 +300,7 @@ async def _uploader(visit: Visit) -> None:
         clock.active = on
         status.text = ""
         if on:
+            heard.clear()
             started[0] = time.monotonic()
             tick()
 
@@ -316,7 +326,7 @@ async def _uploader(visit: Visit) -> None:
         try:
             upload = visit.actions.upload
             key = uuid.uuid4().hex
-            report = await run.io_bound(upload, paths, name, chosen(), key, size)
+            report = await run.io_bound(upload, paths, name, chosen(), key, size, hear)
         except VarioSyncError as error:
             notify_error(error, inbox)
         finally:
