@@ -22,6 +22,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).parent))
 
 from cache_bench import HOURLY, CacheRun, run_cache
+from chart_bench import FIRST_PAINT_S, TRACE_KIB, ZOOM_P95_S, ChartRun, run_charts
 from clean_bench import CleanRun, run_clean
 from generate import csv_rows_for_size, write_csv
 from ingest_bench import Run, csv_ingest, parquet_ingest
@@ -179,6 +180,24 @@ def _limiter_rows(run: LimiterRun) -> list[Row]:
     ]  # fmt: skip
 
 
+def _chart_rows(run: ChartRun) -> list[Row]:
+    section = f"Chart data (the dashboard's request path, {run.rows:,}-point series, 1,600 px)"
+    path, bare = run.path, run.bare_downsample_s
+    paint_ok = path.cold_paint_s <= FIRST_PAINT_S and path.trace_bytes <= TRACE_KIB * 1024
+    return [
+        Row(section, "first paint, cold: server time to chart data", ms(path.cold_paint_s),
+            f"bare tsdownsample {ms(bare)}", f"{path.cold_paint_s / bare:.1f}×",
+            f"≤ {FIRST_PAINT_S:g} s, ≤ {TRACE_KIB} KiB/trace", paint_ok),
+        Row(section, "trace size", f"{path.trace_bytes / 1024:.1f} KiB", "", "", "", None),
+        Row(section, "zoom round trip, cold: p95", ms(path.zoom_cold_p95_s),
+            f"bare tsdownsample p95 {ms(path.bare_zoom_p95_s)}",
+            f"{path.zoom_cold_p95_s / path.bare_zoom_p95_s:.1f}×",
+            f"≤ {ZOOM_P95_S * 1000:.0f} ms", path.zoom_cold_p95_s <= ZOOM_P95_S),
+        Row(section, "first paint, warm (cache hit)", ms(path.warm_paint_s),
+            f"bare tsdownsample {ms(bare)}", f"{path.warm_paint_s / bare:.2f}×", "", None),
+    ]  # fmt: skip
+
+
 def _memory_rows(run: MemoryRun) -> list[Row]:
     section = f"Memory: ingest of a {run.file_bytes / 1e9:.2f} GB CSV ({run.rows:,} rows)"
     peak = run.variosync.peak_rss
@@ -241,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     limiter = run_limiter(scratch / "home-limiter")
     raw["limiter"] = asdict(limiter)
     table_rows += _limiter_rows(limiter)
+
+    print("chart data …", flush=True)
+    charts = run_charts(OUT / "home-charts", 10_000_000 if not args.quick else 1_000_000)
+    raw["charts"] = asdict(charts)
+    table_rows += _chart_rows(charts)
 
     if not args.skip_big:
         big_rows = csv_rows_for_size(args.big_csv_gb)
