@@ -255,6 +255,8 @@ def stage_files(
             f"all {staged.rows_read} row(s) were rejected; nothing written. First: {first}",
             hint="check the time column (--time-col, --time-format, --dayfirst)",
         )
+    if progress is not None:
+        progress("write", staging.rows_in)
     return staged
 
 

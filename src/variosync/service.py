@@ -123,12 +123,11 @@ class Variosync:
         recipe: Recipe | None = None,
         progress: Progress | None = None,
     ) -> IngestReport:
-        """Read files into ``dataset`` (created if new) as one commit; returns the summary.
-        ``progress`` hears the rows read, then the rows to write (for a progress display).
+        """Read files into ``dataset`` (created if new) as one commit; returns the summary
+        (``progress`` hears the rows read, then the rows to write).
 
-        With a ``recipe``, the rows are cleaned on the way in (per series, before the write).
-        Into a dataset that already holds data, only steps that work row by row may run: the
-        others need each series' stored points (run ``clean`` after the ingest instead).
+        With a ``recipe``, rows are cleaned on the way in (per series, before the write); into
+        a dataset holding data only row-by-row steps may run (``clean`` afterwards for others).
         """
         options = options or IngestOptions()
         validate_name(dataset)
@@ -166,9 +165,6 @@ class Variosync:
             metadata = {"operation": "ingest", "files": files[:500], "rows": str(staging.rows_in)}
             if recipe is not None:
                 metadata["recipe"] = "; ".join(recipe.describe())[:1000]
-
-            if progress is not None:
-                progress("write", staging.rows_in)
 
             def reader() -> pa.RecordBatchReader:
                 steps[0], parts[:] = [], []  # a retried commit reads (and cleans) them again

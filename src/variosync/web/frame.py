@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
@@ -18,9 +19,11 @@ from variosync.accounts import Principal
 from variosync.api.actions import Actions
 from variosync.api.clientip import client_address, trusted_networks
 from variosync.api.deps import Services
+from variosync.api.ratelimit import client_key
+from variosync.api.throttle import UNKNOWN_CLIENT, role_scope
 from variosync.catalog.preferences import Preferences, Theme
 from variosync.catalog.users import Role, User
-from variosync.errors import VarioSyncError
+from variosync.errors import AuthError, VarioSyncError
 from variosync.events import Event
 from variosync.service import Variosync
 from variosync.web.session import services, sign_out, signed_in
@@ -36,6 +39,9 @@ PAGES = (
     ("Account", "/account", "person"),
 )
 ADMIN = ("Admin", "/admin", "admin_panel_settings")
+RECHECK_S = 5.0
+"""How often an open page checks that its session still signs the user in."""
+Budget = Literal["auth", "upload", "query", "export", "other"]
 
 
 def request_ip(api: FastAPI, request: Request) -> str | None:
@@ -69,10 +75,20 @@ class Visit:
         """The facade that sees only this user's datasets (reads)."""
         return self.shared.service.as_owner(self.user.id)
 
-    @property
-    def actions(self) -> Actions:
-        """What the user may change, metered, audited and announced like the API's routes."""
-        return Actions(self.shared, self.user, self.client_ip)
+    async def act(self, budget: Budget = "other") -> Actions:
+        """What the user may do now, metered, audited and announced like the API's routes —
+        after checking again that their session still signs them in (a page stays open after
+        a sign-out or a disabled account elsewhere: it must not keep their power) and spending
+        one request of ``budget`` from the account's and the address's rate limits, as the
+        API would. Signed out: back to the sign-in page, and AuthError."""
+        principal = await signed_in(self.api)
+        if principal is None or principal.user.id != self.user.id:
+            ui.navigate.to(SIGNIN)
+            raise AuthError("you are signed out", hint="sign in again")
+        limiter = self.shared.limiter
+        await limiter.charge("ip", client_key(self.client_ip or UNKNOWN_CLIENT), budget)
+        await limiter.charge(role_scope(principal.user), principal.user.id, budget)
+        return Actions(self.shared, principal.user, self.client_ip)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -130,6 +146,11 @@ async def enter(api: FastAPI, title: str) -> Visit | RedirectResponse:
         await sign_out(api)
         ui.navigate.to(SIGNIN)
 
+    async def recheck() -> None:
+        if await signed_in(api) is None:  # signed out, disabled or expired elsewhere
+            ui.navigate.to(SIGNIN)
+
+    ui.timer(RECHECK_S, recheck)
     pages = PAGES + ((ADMIN,) if principal.user.role == Role.ADMIN else ())
     with ui.header().classes("items-center gap-4"):
         ui.label("VarioSync").classes("text-lg font-bold")

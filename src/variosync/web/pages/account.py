@@ -16,7 +16,7 @@ from variosync.billing import HOUR_PACKAGES, hours
 from variosync.catalog.credentials import Credential
 from variosync.catalog.preferences import Theme
 from variosync.errors import VarioSyncError
-from variosync.web.frame import Visit, enter
+from variosync.web.frame import Visit, enter, failed
 
 
 def key_row(key: Credential, visit: Visit) -> dict[str, Any]:
@@ -132,7 +132,14 @@ async def _keys(visit: Visit) -> None:
         table.update()
 
     async def create() -> None:
-        made = await run.io_bound(accounts.create_key, principal.user, name.value or "dashboard")
+        try:
+            actions = await visit.act()
+            made = await run.io_bound(
+                accounts.create_key, actions.user, name.value or "dashboard", visit.client_ip
+            )
+        except VarioSyncError as exc:
+            failed("No key made", exc)
+            return
         if made is None:
             return
         secret = made[1]
@@ -147,7 +154,12 @@ async def _keys(visit: Visit) -> None:
         await refresh()
 
     async def revoke(key_id: str) -> None:
-        await run.io_bound(accounts.revoke_key, principal.user, key_id)
+        try:
+            actions = await visit.act()
+            await run.io_bound(accounts.revoke_key, actions.user, key_id, visit.client_ip)
+        except VarioSyncError as exc:
+            failed("Not revoked", exc)
+            return
         await refresh()
         ui.notify("Key revoked")
 

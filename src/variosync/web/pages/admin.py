@@ -137,7 +137,6 @@ async def _hours_to_grant(email: str) -> float | None:
 
 async def _admin(visit: Visit) -> None:
     accounts = visit.shared.accounts
-    admin = visit.user
     ip = visit.client_ip
     emails: dict[str, str] = {}
 
@@ -203,8 +202,9 @@ async def _admin(visit: Visit) -> None:
             ui.notify("Not granted: hours are more than 0 and at most 100,000", type="negative")
             return
         try:
+            acting = (await visit.act()).user
             await run.io_bound(
-                lambda: accounts.grant(admin, user_id, round(amount * MS_PER_HOUR), client_ip=ip)
+                lambda: accounts.grant(acting, user_id, round(amount * MS_PER_HOUR), client_ip=ip)
             )
         except VarioSyncError as error:
             failed("Not granted", error)
@@ -224,7 +224,8 @@ async def _admin(visit: Visit) -> None:
         if not await _confirmed(question, verb, verb.lower()):
             return
         try:
-            await run.io_bound(accounts.set_disabled, admin, user_id, disabled, ip)
+            acting = (await visit.act()).user
+            await run.io_bound(accounts.set_disabled, acting, user_id, disabled, ip)
         except VarioSyncError as error:
             failed(f"Not {verb.lower()}d", error)
             return

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from variosync.api.actions import Actions
 from variosync.catalog import Dataset
 from variosync.clean.run import StepReport
 from variosync.cleaning import CleanResult
@@ -239,7 +240,11 @@ class CleanPage:
             return
         self.again.disable()
         try:
-            record, profile = await run.io_bound(self._profile_again, name) or (None, None)
+            actions = await self.visit.act("query")
+            record, profile = await run.io_bound(self._profile_again, actions, name) or (
+                None,
+                None,
+            )
         except VarioSyncError as exc:
             failed("Profile failed", exc)
             return
@@ -249,8 +254,8 @@ class CleanPage:
             self._profile(record, profile)
             ui.notify(f"Profiled {name} again")
 
-    def _profile_again(self, name: str) -> tuple[Dataset, DatasetProfile]:
-        profile = self.visit.actions.profile(name, (), True, uuid.uuid4().hex)
+    def _profile_again(self, actions: Actions, name: str) -> tuple[Dataset, DatasetProfile]:
+        profile = actions.profile(name, (), True, uuid.uuid4().hex)
         return self.visit.mine.catalog.get(name), profile
 
     def _recipe(self) -> list[dict[str, Any]] | None:
@@ -272,7 +277,8 @@ class CleanPage:
         self.preview_button.disable()
         self.apply_button.disable()
         try:
-            return await run.io_bound(self.visit.actions.clean, name, recipe, series, dry_run, key)
+            actions = await self.visit.act()
+            return await run.io_bound(actions.clean, name, recipe, series, dry_run, key)
         except VarioSyncError as exc:
             failed("Preview failed" if dry_run else "Clean failed", exc)
             return None

@@ -12,9 +12,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from variosync.catalog import Dataset
+from variosync.errors import VarioSyncError
 from variosync.events import Event
 from variosync.service import Variosync
-from variosync.web.frame import Visit, enter
+from variosync.web.frame import Visit, enter, failed
 
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "sortable": True, "align": "left"},
@@ -150,7 +151,13 @@ async def _browser(visit: Visit) -> None:
         confirmed = await dialog
         dialog.delete()
         if confirmed:
-            await run.io_bound(visit.actions.delete, dataset)
+            try:
+                actions = await visit.act()
+                await run.io_bound(actions.delete, dataset)
+            except VarioSyncError as exc:
+                failed("Not deleted", exc)
+                await refresh()
+                return
             await refresh()
             ui.notify(f"Deleted {dataset}")
 

@@ -274,7 +274,8 @@ class HistoryPage:
         if not confirmed:
             return
         try:
-            record = await run.io_bound(self.visit.actions.restore, name, version)
+            actions = await self.visit.act()
+            record = await run.io_bound(actions.restore, name, version)
         except VarioSyncError as exc:
             failed("Restore failed", exc)
             return

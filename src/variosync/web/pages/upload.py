@@ -324,7 +324,7 @@ async def _uploader(visit: Visit) -> None:
         paths, size, names = [f.path for f in inbox.files], inbox.size, inbox.sent_names()
         report: IngestReport | None = None
         try:
-            upload = visit.actions.upload
+            upload = (await visit.act("upload")).upload
             key = uuid.uuid4().hex
             report = await run.io_bound(upload, paths, name, chosen(), key, size, hear)
         except VarioSyncError as error:
