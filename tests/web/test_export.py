@@ -26,6 +26,14 @@ from variosync.model import IngestOptions
 from variosync.query import Query
 
 pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(autouse=True)
+def as_a_browser(web: tuple[User, Services]) -> None:
+    """The simulated browser's requests say where they come from, as a browser's do."""
+    web[0].http_client.headers["Sec-Fetch-Site"] = "same-origin"
+
+
 DOWNLOAD_S = 20.0
 
 
@@ -245,6 +253,23 @@ async def test_a_download_another_site_starts_is_refused(web: tuple[User, Servic
         "/dashboard/export/sensors?format=csv", headers={"Sec-Fetch-Site": "same-origin"}
     )
     assert same.status_code == 200
+
+
+async def test_without_fetch_metadata_the_origin_or_referer_must_be_this_site(
+    web: tuple[User, Services],
+) -> None:
+    user, shared = web
+    _ada_with_sensors(shared)
+    await _signed_in(user, "ada@example.com")
+    del user.http_client.headers["Sec-Fetch-Site"]  # an older browser
+    url = "/dashboard/export/sensors?format=csv"
+    assert (await user.http_client.get(url)).status_code == 403  # nothing says who started it
+    evil = {"Referer": "https://evil.example/page"}
+    assert (await user.http_client.get(url, headers=evil)).status_code == 403
+    assert (await user.http_client.get(url, headers={"Origin": "null"})).status_code == 403
+    assert not shared.accounts.audit.list(action="export")
+    ours = {"Referer": "http://test/export?dataset=sensors"}
+    assert (await user.http_client.get(url, headers=ours)).status_code == 200
 
 
 async def test_downloads_spend_the_client_addresss_export_budget(

@@ -9,6 +9,7 @@ never in module globals.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import secrets
@@ -18,24 +19,55 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 
 from variosync.api import create_app
+from variosync.errors import ConfigError
 from variosync.settings import Settings
 from variosync.web.upload_limit import UploadLimit
 
 SECRET_FILE = "dashboard.secret"  # noqa: S105 - a file name, not a secret
+MIN_SECRET = 32
 
 
 def storage_secret(settings: Settings) -> str:
-    """The key that signs dashboard session cookies: ``VARIOSYNC_SESSION_SECRET`` (give every
-    replica the same), else one made once and kept (0600) in the home folder."""
+    """The key that signs dashboard session cookies (and seals their tokens):
+    ``VARIOSYNC_SESSION_SECRET`` (give every replica the same; at least 32 characters), else one
+    made once and kept (0600) in the home folder. The file appears whole or not at all (written
+    aside, then linked into place), so workers starting together agree on one secret."""
     if settings.session_secret is not None:
-        return settings.session_secret.get_secret_value()
+        given = settings.session_secret.get_secret_value()
+        if len(given) < MIN_SECRET:
+            raise ConfigError(
+                f"VARIOSYNC_SESSION_SECRET is shorter than {MIN_SECRET} characters",
+                hint="python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+            )
+        return given
     path = Path(settings.home) / SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        try:
+            kept = path.read_text().strip()
+        except FileNotFoundError:
+            kept = ""
+        if len(kept) >= MIN_SECRET:
+            return kept
+        _write_secret(path, replace=path.exists())  # missing, or left empty by a crash
+    raise ConfigError(f"cannot keep the dashboard's secret in {path}", hint="check the folder")
+
+
+def _write_secret(path: Path, replace: bool) -> None:
+    aside = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_urlsafe(32))
-    return path.read_text().strip()
+            handle.flush()
+            os.fsync(handle.fileno())
+        if replace:
+            aside.replace(path)
+        else:
+            with contextlib.suppress(FileExistsError):  # another worker's came first: keep it
+                os.link(aside, path)
+    finally:
+        aside.unlink(missing_ok=True)
 
 
 def token_cipher(secret: str) -> Fernet:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -83,6 +83,20 @@ def register(api: FastAPI) -> None:
         return response
 
 
+def started_here(request: Request) -> bool:
+    """Whether this site started the request: the browser's ``Sec-Fetch-Site`` says so; a
+    browser without Fetch Metadata must send an ``Origin`` or ``Referer`` of this host (the
+    session cookie alone proves nothing: another site's link carries it too)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ALLOWED_SITES
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source:
+        return False
+    host = urlsplit(source).netloc
+    return bool(host) and host == request.headers.get("host")
+
+
 async def _error(api: FastAPI, request: Request, exc: Exception) -> Response:
     """The response the API's own handler makes of ``exc`` (its JSON error shape)."""
     handler = api.exception_handlers[
@@ -94,7 +108,7 @@ async def _error(api: FastAPI, request: Request, exc: Exception) -> Response:
 
 async def _export(api: FastAPI, request: Request, name: str, seen: list[Budget]) -> Response:
     shared = services(api)
-    if request.headers.get("sec-fetch-site", "same-origin") not in ALLOWED_SITES:
+    if not started_here(request):
         raise ForbiddenError(
             "downloads start from the dashboard's export page",
             hint="open /export and choose Download",
