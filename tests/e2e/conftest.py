@@ -34,7 +34,7 @@ PASSWORD = "a long passphrase"
 def _env(home: Path) -> dict[str, str]:
     """The test process's environment without any VarioSync, database, Redis or Supabase
     setting of the developer's: the embedded default in a fresh home."""
-    skip = ("VARIOSYNC_", "DATABASE", "REDIS", "SUPABASE")
+    skip = ("VARIOSYNC_", "DATABASE", "REDIS", "SUPABASE", "PYTEST_")  # a production server
     env = {k: v for k, v in os.environ.items() if not k.startswith(skip)}
     env.update({"VARIOSYNC_HOME": str(home), "VARIOSYNC_SIGNUP_HOURS": "2"})
     return env

@@ -11,6 +11,7 @@ import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import PASSWORD, make_admin, register, screenshot
@@ -152,7 +153,13 @@ def test_admin_dark_theme_and_another_users_download(
         screenshot(stranger, "admin")
     finally:
         other.close()
-    assert page.request.get(mine, headers=SAME_ORIGIN).status == 200  # its owner gets it
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    with httpx.Client(cookies=cookies, headers={"Accept-Encoding": "gzip"}) as raw:
+        got = raw.get(mine, headers=SAME_ORIGIN)
+        assert got.status_code == 200  # its owner gets it, as written: not compressed again
+        assert "content-encoding" not in got.headers and got.text.startswith("series_id,")
+        signin = raw.get(server + "/signin")
+        assert signin.headers.get("content-encoding") == "gzip"  # while pages are
 
     page.goto(server + "/account")
     page.get_by_label("Theme").click()

@@ -17,10 +17,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Receive, Scope, Send
 
 from variosync.api import create_app
 from variosync.errors import ConfigError
 from variosync.settings import Settings
+from variosync.web.download import PREFIX as DOWNLOADS
 from variosync.web.upload_limit import UploadLimit
 
 SECRET_FILE = "dashboard.secret"  # noqa: S105 - a file name, not a secret
@@ -78,6 +81,17 @@ def token_cipher(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+class PagesGzip(GZipMiddleware):
+    """NiceGUI's compression of its pages, minus the export downloads: a file is sent as it
+    is written (already compressed when asked, or Parquet/Arrow that hardly shrinks)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope["path"]).startswith(DOWNLOADS):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def create_web_app(settings: Settings | None = None) -> FastAPI:
     """The REST API (``/api/v1``, ``/docs``) and the dashboard on one app."""
     settings = settings or Settings()
@@ -102,5 +116,6 @@ def create_web_app(settings: Settings | None = None) -> FastAPI:
         storage_secret=secret,
         title="VarioSync",
         show_welcome_message=False,
+        gzip_middleware_factory=PagesGzip,
     )
     return api
