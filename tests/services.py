@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import socket
@@ -46,17 +47,18 @@ def wait_for_port(port: int, timeout: float = 20.0) -> bool:
 
 @contextmanager
 def moto_server() -> Iterator[str]:
-    """moto's standalone S3 server in its own process on a free loopback port; yields its URL.
+    """moto's standalone S3 server in its own process on a free loopback port, answering one
+    request at a time (see ``tests/moto_serial.py``: its conditional puts race otherwise);
+    yields its URL.
 
     A separate process, not moto's threaded server: delta-rs calls block while holding the GIL,
     which would deadlock a server thread in the same interpreter.
     """
     port = free_port()
-    exe = Path(sys.executable).with_name("moto_server")
-    if not exe.exists():
-        unavailable("moto_server", f"{exe} not installed (pip install 'moto[server]')")
+    if importlib.util.find_spec("moto.moto_server") is None:
+        unavailable("moto_server", "not installed (pip install 'moto[server]')")
     process = subprocess.Popen(
-        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(Path(__file__).with_name("moto_serial.py")), "127.0.0.1", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
