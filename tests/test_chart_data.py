@@ -14,8 +14,12 @@ from typing import Any
 import numpy as np
 import polars as pl
 import pytest
+from fastapi.testclient import TestClient
 
+from variosync.api.actions import Actions
+from variosync.api.app import build_services, create_app
 from variosync.cache import ResultCache
+from variosync.catalog.ledger import MS_PER_HOUR, Entry, EntryKind
 from variosync.charts import MAX_POINTS
 from variosync.errors import NotFoundError, UsageError
 from variosync.model import IngestOptions
@@ -279,3 +283,59 @@ def test_points_written_out_of_order_are_drawn_in_time_order(tmp_path: Path) -> 
         x, y = _xy(chart)
         assert chart.read == 20_000 and np.all(np.diff(x) > 0)
         assert x[0] == _ms(START) and np.isnan(y).sum() == 3  # the days between the writes
+
+
+def test_a_chart_read_is_metered_as_the_rest_query_and_a_cache_hit_is_free(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        home=tmp_path / "home", signup_hours=0.0, metered_query_rows=50_000, profile_on_write=False
+    )
+    shared = build_services(settings)
+    app = create_app(settings)
+    app.state.services = shared  # the lifespan would build a second set
+    try:
+        ada = shared.accounts.register("ada@example.com", "correct horse battery")
+        shared.accounts.grant(None, ada.id, MS_PER_HOUR)
+        _, secret = shared.accounts.create_key(ada, "rest")
+        mine = shared.service.as_owner(ada.id)
+        files = [_file(tmp_path / f"{s}.parquet", ROWS, s) for s in ("meter", "spare")]
+        mine.ingest(files, "meters", BY_SERIES)
+        actions = Actions(shared, ada, None)
+        lo, hi = START, START + timedelta(hours=30)
+
+        def charged() -> list[Entry]:
+            return [
+                e
+                for e in shared.accounts.ledger.entries(ada.id)
+                if e.kind is EntryKind.DEBIT and "#" not in (e.idempotency_key or "")
+            ]
+
+        spec = ChartSpec("meters", ("meter",), ("value",), start=lo, end=hi)
+        chart = chart_traces(mine, shared.cache, spec, actions)
+        assert chart.read > 50_000
+        (chart_debit,) = charged()
+        assert (chart_debit.operation, chart_debit.target) == ("query", "meters")
+        assert chart_traces(mine, shared.cache, spec, actions).data == chart.data  # a hit
+        assert charged() == [chart_debit]
+
+        window = {
+            "series": "meter",
+            "fields": "value",
+            "start": lo.isoformat(),
+            "end": hi.isoformat(),
+        }
+        headers = {"Authorization": f"Bearer {secret}"}
+        answer = TestClient(app).get(
+            "/api/v1/datasets/meters/query", params=window, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+        rest_debit = charged()[0]
+        assert rest_debit.idempotency_key != chart_debit.idempotency_key
+        assert rest_debit.amount_ms == chart_debit.amount_ms  # the same estimate reserved
+
+        narrow = replace(spec, end=lo + timedelta(hours=1))  # ~3,600 points: under it, free
+        assert chart_traces(mine, shared.cache, narrow, actions).read == 3_600
+        assert len(charged()) == 2
+    finally:
+        shared.service.close()

@@ -85,3 +85,42 @@ def test_two_changes_at_once_both_land(engine: Engine) -> None:
                 done.result()
         found = store.get(ada.id)
         assert (found.theme.value, found.time_zone) == (theme, zone), round_
+
+
+def test_two_board_changes_at_once_both_land(engine: Engine) -> None:
+    """Two tabs adding a card each at the same moment: the board ends with both cards."""
+    ada = UserCatalog(engine).create("ada@example.com", "x")
+    store = PreferenceStore(engine)
+    store.update(ada.id, theme="dark")
+    expected: list[str] = []
+    for round_ in range(12):
+        barrier = threading.Barrier(2)
+
+        def add(card_id: str, barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            store.update_board(ada.id, lambda cards: [*cards, {"id": card_id}])
+
+        names = [f"{round_}-left", f"{round_}-right"]
+        with ThreadPoolExecutor(2) as pool:
+            for done in [pool.submit(add, name) for name in names]:
+                done.result()
+        expected += names
+        found = store.get(ada.id)
+        assert sorted(c["id"] for c in found.board) == sorted(expected), round_
+    assert store.get(ada.id).theme is Theme.DARK  # the other preferences stay
+
+
+def test_a_board_change_applies_to_the_board_as_stored_now(engine: Engine) -> None:
+    ada = UserCatalog(engine).create("ada@example.com", "x")
+    store = PreferenceStore(engine)
+    store.update(ada.id, board=[{"id": "a"}])
+    seen = store.get(ada.id).board  # what a page read when it opened
+    store.update(ada.id, board=[*seen, {"id": "b"}])  # another tab's card since
+    saved = store.update_board(ada.id, lambda cards: [*cards, {"id": "c"}])
+    assert [c["id"] for c in saved.board] == ["a", "b", "c"]
+    assert store.get(ada.id).board == saved.board
+
+    full = [{"id": str(i)} for i in range(MAX_CARDS)]
+    with pytest.raises(UsageError, match=f"at most {MAX_CARDS} cards"):
+        store.update_board(ada.id, lambda cards: cards + full)
+    assert store.get(ada.id).board == saved.board  # refused: nothing written

@@ -106,3 +106,27 @@ async def test_theme_and_time_zone_are_saved_with_the_account(
     assert await _range(user) == "2024-01-15 15:00 → 2024-01-15 20:59"  # UTC+9
     (dark,) = user.find(ui.dark_mode).elements
     assert dark.value is True
+
+
+async def test_keys_are_audited_with_the_address_and_a_double_click_makes_one(
+    web: tuple[User, Services],
+) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    await _signed_in(user, "ada@example.com")
+    await user.open("/account")
+    await user.should_see(marker="create-key", retries=SEEN)
+    user.find(marker="key-name").type("ci")
+    user.find(marker="create-key").trigger("click").trigger("click")  # a double click
+    await user.should_see(marker="new-secret", retries=SEEN)
+    await asyncio.sleep(0.5)
+    assert len(user.find(marker="new-secret").elements) == 1
+    (key,) = shared.accounts.keys(ada)
+    (made,) = shared.accounts.audit.list(action="key_created")
+    assert (made.user_id, made.target, made.client_ip) == (ada.id, key.prefix, "127.0.0.1")
+    user.find(marker="done").click()
+
+    user.find(marker="keys").trigger("revoke", key.id)
+    await user.should_see("Key revoked", retries=SEEN)
+    (revoked,) = shared.accounts.audit.list(action="key_revoked")
+    assert (revoked.user_id, revoked.target, revoked.client_ip) == (ada.id, key.prefix, "127.0.0.1")

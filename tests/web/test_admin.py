@@ -216,3 +216,44 @@ async def test_the_audit_log_filters_and_pages_in_my_zone(web: tuple[User, Servi
     who.value = root.id
     await user.should_see("Page 1", retries=SEEN)
     assert await _rows(user, "audit", lambda r: not r) == []  # root made no probes
+
+
+async def test_a_double_click_opens_one_dialog_and_changes_once(
+    web: tuple[User, Services],
+) -> None:
+    """The second click of a double click (sent whatever the browser shows) does nothing while
+    the first one's dialog is open or its change runs; a grant carries an idempotency key."""
+    user, shared = web
+    shared.accounts.register("root@example.com", PASSWORD, Role.ADMIN)
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    await _signed_in(user, "root@example.com")
+    await user.open("/admin")
+    await _rows(user, "users", lambda r: len(r) == 2)
+
+    user.find(marker="users").trigger("grant", ada.id).trigger("grant", ada.id)
+    await user.should_see(marker="confirm-grant")
+    await asyncio.sleep(0.3)
+    assert len(user.find(marker="confirm-grant").elements) == 1
+    user.find(marker="users").trigger("disable", ada.id)  # another change: not while open
+    user.find(marker="confirm-grant").click()
+    await user.should_see("Granted 5 h to ada@example.com", retries=SEEN)
+    await asyncio.sleep(0.3)
+    await user.should_not_see(marker="confirm-disable")
+    assert shared.accounts.ledger.balance_ms(ada.id) == 5 * 3_600_000
+    (entry,) = shared.accounts.ledger.entries(ada.id)
+    assert entry.idempotency_key is not None and entry.idempotency_key.startswith("grant:")
+    assert len(shared.accounts.audit.list(action="grant")) == 1
+
+    user.find(marker="users").trigger("disable", ada.id).trigger("disable", ada.id)
+    await user.should_see(marker="confirm-disable")
+    await asyncio.sleep(0.3)
+    assert len(user.find(marker="confirm-disable").elements) == 1
+    user.find(marker="confirm-disable").click()
+    await user.should_see("Disabled ada@example.com", retries=SEEN)
+    assert len(shared.accounts.audit.list(action="user_disabled")) == 1
+
+    user.find(marker="users").trigger("enable", ada.id)  # free again once done
+    await user.should_see(marker="confirm-enable")
+    user.find(marker="cancel-enable").click()
+    await asyncio.sleep(0.3)
+    assert shared.accounts.users.get(ada.id).disabled

@@ -108,7 +108,10 @@ def _floats(array: object) -> Floats:
 async def _figure(user: User, changed_from: object = None) -> dict[str, Any]:
     """The plot's figure once it holds data (different from ``changed_from``)."""
     for _ in range(SEEN * 2):
-        plots = user.find(ui.plotly).elements
+        try:
+            plots = user.find(ui.plotly).elements
+        except AssertionError:
+            plots = set()
         if plots:
             figure = next(iter(plots)).figure
             assert isinstance(figure, dict)

@@ -168,6 +168,45 @@ async def test_preview_shows_each_step_and_writes_nothing_then_apply_writes_a_ve
     assert issues["nulls"] == 0
 
 
+def _runs(shared: Services, account: Account) -> int:
+    """The metered runs charged to ``account`` (each settled run is audited once)."""
+    return len(shared.accounts.audit.list(user_id=account.id, action="debit"))
+
+
+@pytest.mark.asyncio
+async def test_a_double_click_runs_each_action_once(
+    web: tuple[User, Services], tmp_path: Path
+) -> None:
+    """The second click of a double click reaches the page before the button is disabled in
+    the browser (``trigger`` sends it whatever the button's state): it does nothing."""
+    user, shared = web
+    ada = _dataset(shared, tmp_path)
+    shared.accounts.grant(None, ada.id, 3_600_000)
+    mine = shared.service.as_owner(ada.id)
+    await _open(user, "ada@example.com", "/clean?dataset=d")
+    await _recipe(user)
+
+    user.find(marker="preview").trigger("click").trigger("click")
+    await user.should_see("dry run, nothing written", retries=SEEN)
+    await asyncio.sleep(0.5)
+    assert _runs(shared, ada) == 1
+
+    user.find(marker="apply").trigger("click").trigger("click")
+    await user.should_see(marker="confirm-apply", retries=SEEN)
+    await asyncio.sleep(0.3)
+    assert len(user.find(marker="confirm-apply").elements) == 1  # one confirmation, not two
+    user.find(marker="preview").trigger("click")  # while it waits: nothing runs
+    user.find(marker="confirm-apply").click()
+    user.find(marker="apply").trigger("click")  # while it runs: no second confirmation
+    await user.should_see("Cleaned d: version 1", retries=SEEN)
+    await asyncio.sleep(0.5)
+    await user.should_not_see(marker="confirm-apply")
+    assert mine.catalog.get("d").version == 1 and len(mine.history("d")) == 2
+    assert len(shared.accounts.audit.list(action="clean")) == 1
+    assert _runs(shared, ada) == 2  # the preview and the apply
+    assert _only(user, "apply").enabled  # free again afterwards
+
+
 @pytest.mark.asyncio
 async def test_a_bad_parameter_names_the_step_and_writes_nothing(
     web: tuple[User, Services], tmp_path: Path
@@ -310,6 +349,29 @@ async def test_a_change_made_elsewhere_shows_without_a_reload(
     Actions(shared, ada, None).delete("d")
     await user.should_see("Dataset 'd' was deleted.", retries=SEEN)
     assert _only(user, "dataset").options == []
+
+
+@pytest.mark.asyncio
+async def test_a_dataset_deleted_unannounced_is_noticed_at_the_next_change(
+    web: tuple[User, Services], tmp_path: Path
+) -> None:
+    """The picked dataset went away without its own event reaching this page (deleted through
+    the facade, which announces nothing): the next event, about another dataset, says so —
+    and the page goes on following changes."""
+    user, shared = web
+    ada = _dataset(shared, tmp_path)
+    await _open(user, "ada@example.com", "/clean?dataset=d")
+    await user.should_see("d · version 0", retries=SEEN)
+    shared.service.as_owner(ada.id).delete("d")
+    Actions(shared, ada, None).create("e")
+    await user.should_see("Dataset 'd' was deleted.", retries=SEEN)
+    assert _only(user, "dataset").options == ["e"] and _only(user, "dataset").value is None
+    Actions(shared, ada, None).create("f")
+    for _ in range(SEEN):
+        if _only(user, "dataset").options == ["e", "f"]:
+            break
+        await asyncio.sleep(0.1)
+    assert _only(user, "dataset").options == ["e", "f"]
 
 
 @pytest.mark.asyncio

@@ -6,7 +6,7 @@ the dataset is gone; another user's dataset cannot be opened."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from variosync.catalog.ledger import MS_PER_HOUR
 from variosync.catalog.users import User as Account
 from variosync.model import IngestOptions
 from variosync.query import Query
+from variosync.service import Variosync
+from variosync.settings import Settings
 from variosync.web.board.cards import kinds
 from variosync.web.board.layout import (
     DEFAULT_HEIGHT,
@@ -38,6 +40,7 @@ from variosync.web.board.layout import (
     restored,
 )
 from variosync.web.board.quality_card import step_text
+from variosync.web.board.table_card import Key, page_before, page_from
 from variosync.web.pages.explore import opening_kind
 
 SAMPLE = Path(__file__).parents[2] / "src" / "variosync" / "samples" / "sensors.csv"
@@ -335,7 +338,11 @@ async def test_the_table_pages(web: tuple[User, Services]) -> None:
 
 
 def _grid_order(user: User) -> list[str]:
+    """The cards' ids in the board's order; none while the page is still being drawn (its
+    response may come before the board: see ``_until``)."""
     grid = _one(user, "board")
+    if grid is None:
+        return []
     return [m[len("card-") :] for c in grid.default_slot.children for m in c._markers]
 
 
@@ -354,7 +361,7 @@ async def test_the_layout_is_kept_for_the_user_alone(web: tuple[User, Services])
 
     user.find(marker=f"later-{a}").click()
     await _until(lambda: ids() == [b, a, c], "a moved later")
-    assert _grid_order(user) == [b, a, c]
+    await _until(lambda: _grid_order(user) == [b, a, c], "a shown later")
     user.find(marker=f"wider-{b}").click()
     await _until(lambda: _board(shared, ada.id)[0]["width"] == DEFAULT_WIDTH + 1, "b wider")
     user.find(marker=f"wider-{b}").click()
@@ -490,3 +497,128 @@ async def test_a_card_on_a_dataset_without_data_says_so(web: tuple[User, Service
         await _until(explained, f"the {kind} card's explanation")
         user.find(marker=f"close-{card}").click()
         await _until(lambda: _one(user, "card-problem") is None, "the card closed")
+
+
+@pytest.mark.asyncio
+async def test_two_tabs_keep_each_others_cards(web: tuple[User, Services]) -> None:
+    """Each tab changes the board as stored, not its own copy: no tab loses another's card."""
+    user, shared = web
+    ada, _ = _sensors(shared)
+    await _explore(user, "ada@example.com")
+    first = await _add(user, shared, ada, "table", "sensors")
+    other = User(user.http_client)  # a second tab of the same browser: the same session
+    await other.open("/explore")
+    await other.should_see(marker=f"card-{first}", retries=SEEN)
+
+    def ids() -> list[str]:
+        return [card["id"] for card in _board(shared, ada.id)]
+
+    second = await _add(other, shared, ada, "quality", "sensors")
+    third = await _add(user, shared, ada, "aggregates", "sensors")  # this tab never saw second
+    assert ids() == [first, second, third]
+    await _until(lambda: _grid_order(user) == [first, second, third], "the other tab's card")
+    await _until(lambda: _rows(user, "quality-summary"), "its content drawn here too")
+
+    other.find(marker=f"later-{first}").click()  # the other tab does not know third yet
+    await _until(lambda: ids() == [second, first, third], "first moved, third kept")
+    await _until(lambda: _grid_order(other) == [second, first, third], "third shown there")
+    user.find(marker=f"close-{second}").click()
+    await _until(lambda: ids() == [first, third], "second closed")
+    await _until(lambda: _grid_order(user) == [first, third], "second gone here")
+
+
+# -- pages by key ----------------------------------------------------------------------------------
+
+WRITES = (("b", 2, 9), ("a", 1, 7), ("c", 1, 5), ("b", 0, 8), ("a", 3, 6), ("ab", 0, 4))
+"""Writes of (series, day, points): out of time order, series split over writes."""
+MIXED = sum(points for _, _, points in WRITES)
+
+
+def _written(mine: Variosync, tmp_path: Path) -> Variosync:
+    """``mine`` holding ``mixed``: six writes, out of time order, times with fractions."""
+    for number, (series, day, points) in enumerate(WRITES):
+        path = tmp_path / f"w{number}.csv"
+        lines = [
+            f"2024-01-{10 + day:02d}T{h:02d}:30:00.25Z,{series},{number}.{h}" for h in range(points)
+        ]
+        path.write_text("timestamp,sensor,value\n" + "\n".join(lines) + "\n")
+        mine.ingest([path], "mixed", IngestOptions())
+    return mine
+
+
+Rows = list[tuple[Any, ...]]
+
+
+def _walk(mine: Variosync, series: str, size: int, as_of: int | None = None) -> list[Rows]:
+    """Every page forward from the first; each page before a page's start checked to be the
+    page walked before it."""
+    pages: list[Rows] = []
+    starts: list[Key | None] = []
+    start: Key | None = None
+    while True:
+        page = page_from(mine, "mixed", series, size, start, as_of)
+        pages.append(page.rows.rows())
+        starts.append(start)
+        if page.following is None:
+            break
+        start = page.following
+    for number in range(len(pages) - 1, 0, -1):
+        first = starts[number]
+        assert first is not None
+        before = page_before(mine, "mixed", series, size, first, as_of)
+        assert before.rows.rows() == pages[number - 1]
+    return pages
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Variosync]:
+    root = tmp_path_factory.mktemp("mixed")
+    with Variosync(Settings(home=root / "home", profile_on_write=False)) as service:
+        yield _written(service, root)
+
+
+@pytest.mark.parametrize("series", ["", "a", "ab", "b", "c"])
+@pytest.mark.parametrize("size", [1, 7, 10, 100])
+def test_pages_by_key_are_the_sorted_querys_pages(mixed: Variosync, series: str, size: int) -> None:
+    chosen = Query(series=(series,) if series else ())
+    pages = _walk(mixed, series, size)
+    assert [row for page in pages for row in page] == mixed.query("mixed", chosen).rows()
+    assert all(len(page) == size for page in pages[:-1]) and 0 < len(pages[-1]) <= size
+    old = [row for page in _walk(mixed, series, size, as_of=2) for row in page]
+    assert old == mixed.query("mixed", chosen, as_of=2).rows()
+
+
+@pytest.mark.asyncio
+async def test_the_table_pages_by_key_forward_and_back(
+    web: tuple[User, Services], tmp_path: Path
+) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", "correct horse battery")
+    mine = _written(shared.service.as_owner(ada.id), tmp_path)
+    everything = mine.query("mixed").get_column("value").to_list()
+    await _explore(user, "ada@example.com")
+    await _add(user, shared, ada, "table", "mixed")
+    await _until(lambda: len(_rows(user, "table-rows")) == 25, "the first page")
+    _choose(user, "table-size", 10)
+    await user.should_see("Rows 1–10", retries=SEEN)
+
+    def values() -> list[Any]:
+        return [r["value"] for r in _rows(user, "table-rows")]
+
+    seen = [values()]
+    for page in range(1, 4):
+        user.find(marker="table-next").click()
+        last = min(MIXED, 10 * page + 10)
+        await user.should_see(f"Rows {10 * page + 1}–{last}", retries=SEEN)
+        seen.append(values())
+    assert [v for page in seen for v in page] == everything
+    assert not _one(user, "table-next").enabled
+    assert _rows(user, "table-rows")[0]["ts"] == "2024-01-12 05:30:00.25"  # fractions shown
+
+    await user.open("/explore")  # the card opens on the page it was left on
+    await user.should_see(f"Rows 31–{MIXED}", retries=SEEN)
+    for page in (2, 1, 0):
+        user.find(marker="table-previous").click()
+        await user.should_see(f"Rows {10 * page + 1}–{10 * page + 10}", retries=SEEN)
+        assert values() == seen[page]
+    assert not _one(user, "table-previous").enabled

@@ -19,6 +19,7 @@ from tests.web.test_clean import ROWS
 from variosync.api.actions import Actions
 from variosync.api.deps import Services
 from variosync.catalog.users import User as Account
+from variosync.errors import ConflictError
 from variosync.model import IngestOptions
 from variosync.query import Query
 from variosync.web.pages.history import PAGE_ROWS
@@ -182,3 +183,71 @@ async def test_another_users_dataset_is_not_found(
     await user.should_see("No dataset named 'd' among your datasets", retries=SEEN)
     assert _only(user, "dataset").value is None and _only(user, "dataset").options == []
     await user.should_not_see(kind=ui.table)
+
+
+@pytest.mark.asyncio
+async def test_a_double_click_restores_once(web: tuple[User, Services], tmp_path: Path) -> None:
+    user, shared = web
+    ada = _cleaned(shared, tmp_path)
+    mine = shared.service.as_owner(ada.id)
+    await _open(user, "ada@example.com", "/history?dataset=d")
+    await _rows(user, "versions", lambda rows: len(rows) == 2)
+
+    user.find(marker="versions").trigger("restore", 0)  # two quick clicks: one dialog
+    user.find(marker="versions").trigger("restore", 0)
+    await user.should_see(marker="confirm-restore")
+    await asyncio.sleep(0.3)
+    assert len(user.find(marker="confirm-restore").elements) == 1
+    user.find(marker="confirm-restore").click()
+    user.find(marker="confirm-restore").click()
+    await user.should_see("Restored version 0 of d as version 2", retries=SEEN)
+    await asyncio.sleep(0.5)
+    assert mine.catalog.get("d").version == 2
+    assert len(shared.accounts.audit.list(action="restore")) == 1
+
+    # once it is done, another restore may be asked for
+    user.find(marker="versions").trigger("restore", 1)
+    await user.should_see(marker="confirm-restore", retries=SEEN)
+    user.find(marker="confirm-restore").click()
+    await user.should_see("Restored version 1 of d as version 3", retries=SEEN)
+
+
+@pytest.mark.asyncio
+async def test_a_restore_under_a_key_runs_once(web: tuple[User, Services], tmp_path: Path) -> None:
+    _, shared = web
+    ada = _cleaned(shared, tmp_path)
+    actions = Actions(shared, ada, None)
+    actions.restore("d", 0, key="web-restore:one")
+    with pytest.raises(ConflictError, match="not run twice"):
+        actions.restore("d", 0, key="web-restore:one")
+    assert shared.service.as_owner(ada.id).catalog.get("d").version == 2
+    assert actions.restore("d", 1, key="web-restore:two").version == 3
+    assert actions.restore("d", 1).version == 4  # no key: as the REST route restores
+
+
+@pytest.mark.asyncio
+async def test_pages_turn_forward_and_back_by_key(web: tuple[User, Services]) -> None:
+    user, shared = web
+    ada = shared.accounts.register("ada@example.com", PASSWORD)
+    mine = shared.service.as_owner(ada.id)
+    mine.ingest([SAMPLE], "sensors", IngestOptions())
+    values = [c for c in mine.query("sensors").columns if c not in ("series_id", "ts")]
+    expected = mine.query("sensors").select(values).rows()
+    await _open(user, "ada@example.com", "/history?dataset=sensors")
+    await _rows(user, "points", lambda rows: len(rows) == PAGE_ROWS)
+
+    def shown() -> list[tuple[Any, ...]]:
+        return [tuple(r[c] for c in values) for r in _only(user, "points").rows]
+
+    def starts_at(page: int) -> Callable[[list[dict[str, Any]]], bool]:
+        return lambda rows: bool(rows) and rows[0]["key"] == page * PAGE_ROWS
+
+    for page in range(1, 8):  # across the first series into the next ones
+        user.find(marker="page-on").click()
+        await _rows(user, "points", starts_at(page))
+        assert shown() == expected[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
+    for page in range(6, -1, -1):
+        user.find(marker="page-back").click()
+        await _rows(user, "points", starts_at(page))
+        assert shown() == expected[page * PAGE_ROWS : (page + 1) * PAGE_ROWS]
+    await user.should_see(f"rows 1–{PAGE_ROWS} of 1,080")

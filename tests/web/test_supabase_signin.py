@@ -156,6 +156,11 @@ async def test_supabase_refusing_the_password_says_so(
     user.find(marker="sign-in").click()
     await user.should_see(says, retries=SEEN)
     assert auth.grants == 1 and shared.accounts.users.by_supabase_sub("sub-ada") is None
+    # audited like a refused local sign-in: the email tried and the address, no secret
+    (failed,) = shared.accounts.audit.list(action="login_failed")
+    assert (failed.user_id, failed.target, failed.client_ip) == (None, email, "127.0.0.1")
+    assert failed.detail == {"method": "supabase"}
+    assert password not in repr(failed) and "token" not in repr(failed.detail)
 
 
 async def test_an_unconfirmed_email_a_forged_token_and_a_dead_server_are_refused(
@@ -184,6 +189,30 @@ async def test_an_unconfirmed_email_a_forged_token_and_a_dead_server_are_refused
         user.notify.messages.clear()
         await user.should_not_see("Sign out")
     assert shared.accounts.users.by_supabase_sub("sub-ada") is None
+    # refused: audited; Supabase not answering is no refusal of the user's password
+    refused = shared.accounts.audit.list(action="login_failed")
+    assert [(e.target, e.detail) for e in refused] == [
+        ("ada@example.com", {"method": "supabase"}),
+        ("ada@example.com", {"method": "supabase"}),
+    ]
+
+
+async def test_a_disabled_accounts_supabase_sign_in_is_refused_and_audited(
+    web: tuple[User, Services], auth: SupabaseAuth
+) -> None:
+    user, shared = web
+    identity = shared.supabase.verify(auth.token("ada@example.com", "sub-ada")["access_token"])
+    local = shared.accounts.supabase_user(identity).user
+    shared.accounts.set_disabled(None, local.id, True)
+    await user.open("/signin")
+    user.find(marker="account-kind").elements.pop().value = "supabase"
+    user.find("Email").type("ada@example.com")
+    user.find("Password").type("s3cret-pass")
+    user.find(marker="sign-in").click()
+    await user.should_see("Sign-in failed: this account is disabled", retries=SEEN)
+    (failed,) = shared.accounts.audit.list(action="login_failed")
+    assert (failed.target, failed.client_ip) == ("ada@example.com", "127.0.0.1")
+    assert not shared.accounts.audit.list(action="login")
 
 
 @pytest.mark.parametrize("web_settings", [{"supabase_url": "http://127.0.0.1:9"}])

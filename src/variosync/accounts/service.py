@@ -51,6 +51,11 @@ def check_email(email: str) -> str:
     return email
 
 
+def _tried(email: str) -> str:
+    """The email a sign-in tried, as the audit log keeps it (normalised, bounded)."""
+    return email.strip().lower()[:_EMAIL_MAX]
+
+
 def _stale(used: datetime | None) -> bool:
     return used is None or datetime.now(UTC) - used >= TOUCH_EVERY
 
@@ -112,7 +117,7 @@ class Accounts:
             self.audit.record(
                 "login_failed",
                 user_id=None if user is None else user.id,
-                target=email.strip().lower()[:_EMAIL_MAX],
+                target=_tried(email),
                 client_ip=client_ip,
             )
             raise AuthError("wrong email or password", hint="check both, or register first")
@@ -141,6 +146,18 @@ class Accounts:
         local account is created on the first sign-in)."""
         user = self.supabase_user(identity, client_ip).user
         return user, self._open_session(user, client_ip, method="supabase")
+
+    def supabase_login_failed(self, email: str, client_ip: str | None = None) -> None:
+        """Audit a refused Supabase password sign-in (Supabase Auth said no, its token did not
+        verify, or the account is disabled) like a refused local one: the email tried, never
+        the password or a token."""
+        self.audit.record(
+            "login_failed",
+            user_id=None,
+            target=_tried(email),
+            client_ip=client_ip,
+            detail={"method": "supabase"},
+        )
 
     def logout(self, token: str, client_ip: str | None = None) -> None:
         """End the session a token belongs to (an unknown token changes nothing)."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from variosync.api.actions import selected_rows
 from variosync.api.deps import Services
 from variosync.api.responses import COMPRESSED_MEDIA_TYPES, PipeResponse, streamed
-from variosync.billing import EXPORT_ROWS_PER_S, RequestKey, estimate_rows, query_rows
+from variosync.billing import EXPORT_ROWS_PER_S, RequestKey, estimate_rows
 from variosync.catalog import Dataset
 from variosync.catalog.users import User
 from variosync.errors import UsageError
@@ -69,11 +70,7 @@ def choice(fmt: str, compression: str | None) -> tuple[str, str | None]:
 def estimated_rows(service: Variosync, record: Dataset, selection: Selection) -> int:
     """Rows the export may read (what its reservation is sized on): the version read's rows,
     scaled by the share of series and time selected. Reads the store for an old version."""
-    stored = record.row_count
-    if selection.as_of is not None and selection.as_of != record.version:
-        stored = service.store.row_count(record.id, selection.as_of)
-    span = (record.start, record.end) if record.start and record.end else None
-    return query_rows(stored, record.series_count, span, selection.query)
+    return selected_rows(service, record, selection.query, selection.as_of)
 
 
 def estimated_ms(rows: int, estimate: Estimate = estimate_rows) -> int:

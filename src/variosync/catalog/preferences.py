@@ -8,7 +8,9 @@ UsageError naming it, and nothing is written.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -125,6 +127,22 @@ class PreferenceStore:
             if self._swap(user_id, current.to_dict(), written):
                 return current
         raise ConflictError("the preferences kept changing while saving", hint="try again")
+
+    def update_board(
+        self, user_id: str, change: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+    ) -> Preferences:
+        """Apply ``change`` to the board as stored now and save the result; the preferences as
+        stored. Two tabs changing the board at once both land: ``change`` is applied to a fresh
+        read inside the compare-and-swap, again after a lost race — so it must be pure (it may
+        run more than once). A board ``change`` makes invalid is refused, nothing written."""
+        for _ in range(RETRIES):
+            stored, written = self._read(user_id)
+            current = _of(stored)
+            board = check_board(change(copy.deepcopy(current.board)))
+            current = replace(current, board=board)
+            if self._swap(user_id, current.to_dict(), written):
+                return current
+        raise ConflictError("the board kept changing while saving", hint="try again")
 
     def _swap(self, user_id: str, values: dict[str, Any], written: datetime | None) -> bool:
         """Write ``values`` if the row is still as read (``written``); whether it was."""

@@ -7,6 +7,11 @@ The thinned points are cached (``ResultCache``) under the dataset's id and versi
 and the normalised request, so a repeated view or zoom is a hit, and a new version is a key
 never seen before.
 
+Reading is metered as the REST query of the same series and window is (``Actions.read``):
+free up to ``VARIOSYNC_METERED_QUERY_ROWS`` estimated rows, else charged its measured time. A
+cache hit reads no data and is never charged (the card still spends a request of the
+``query`` rate limit on it, as a cached REST query does).
+
 Plotly knows no time zones: a date axis shows the numbers it gets as if they were UTC. So the
 x values sent are the viewer's wall-clock times (as epoch milliseconds), and a window coming
 back from a zoom is read as wall-clock time of that zone (:func:`from_wall_clock`).
@@ -22,12 +27,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import polars as pl
 
+from variosync.api.actions import Actions
 from variosync.cache import ResultCache, result_key
 from variosync.catalog import Dataset
 from variosync.charts import Floats, budget, candles, line, typed
 from variosync.errors import UsageError
 from variosync.model import SERIES, TS, Kind
-from variosync.query import utc_literal
+from variosync.query import Query, utc_literal
 from variosync.service import Variosync
 
 Style = Literal["line", "candlestick", "ohlc"]
@@ -86,9 +92,13 @@ def candle_style(record: Dataset, style: str) -> bool:
     return style != "line" and record.kind == Kind.OHLCV.value
 
 
-def chart_traces(mine: Variosync, cache: ResultCache, spec: ChartSpec) -> Chart:
+def chart_traces(
+    mine: Variosync, cache: ResultCache, spec: ChartSpec, actions: Actions | None = None
+) -> Chart:
     """The chart of ``spec`` from ``mine``'s datasets (NotFoundError for anyone else's),
-    cached by dataset version, zone, window and width; UsageError for a bad choice."""
+    cached by dataset version, zone, window and width; UsageError for a bad choice. With
+    ``actions`` (the viewer's), a read that misses the cache is metered (PaymentRequiredError
+    when the balance cannot cover it); without, it is not (the benchmark's calls)."""
     record = mine.catalog.get(spec.dataset)
     spec = _checked(record, spec)
     if record.version < 0:  # nothing stored yet: an empty chart
@@ -96,9 +106,19 @@ def chart_traces(mine: Variosync, cache: ResultCache, spec: ChartSpec) -> Chart:
     key = result_key(record.id, record.version, spec.zone, "chart", _params(spec))
     points = cache.get(key)
     if points is None:
-        points = _read(mine, record, spec)
+        if actions is None:
+            points = _read(mine, record, spec)
+        else:
+            points = actions.read(
+                spec.dataset, read_query(spec), lambda: _read(mine, record, spec), record.version
+            )
         cache.put(key, points)
     return _chart(points, record, spec)
+
+
+def read_query(spec: ChartSpec) -> Query:
+    """What a chart reads, as the REST query it is metered like: its series and window."""
+    return Query(series=spec.series, start=spec.start, end=spec.end, fields=spec.fields)
 
 
 def wall_clock_ms(utc_ms: Floats, zone: str) -> Floats:

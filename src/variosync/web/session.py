@@ -13,7 +13,7 @@ from variosync.accounts.supabase_password import SupabasePasswordSignIn
 from variosync.api.deps import Services
 from variosync.api.ratelimit import client_key, signin_key
 from variosync.catalog.users import User
-from variosync.errors import VarioSyncError
+from variosync.errors import AuthError, ForbiddenError, VarioSyncError
 
 TOKEN = "token"  # noqa: S105 - the storage key's name, not a secret
 
@@ -49,14 +49,19 @@ async def sign_in(api: FastAPI, email: str, password: str, client_ip: str | None
 async def sign_in_supabase(api: FastAPI, email: str, password: str, client_ip: str | None) -> None:
     """Sign in with a Supabase email and password: Supabase Auth checks them, its access token
     is verified like any Supabase bearer token, and a dashboard session is opened for the
-    user's local account (made on the first sign-in). The same brute-force budgets apply."""
+    user's local account (made on the first sign-in). The same brute-force budgets apply,
+    and a refused attempt is audited as ``login_failed``, like a local one."""
     await _charge(api, email, client_ip)
     shared = services(api)
 
     def signed() -> tuple[User, str]:
-        token = SupabasePasswordSignIn(shared.settings).access_token(email, password)
-        identity = shared.supabase.verify(token)
-        return shared.accounts.supabase_login(identity, client_ip)
+        try:
+            token = SupabasePasswordSignIn(shared.settings).access_token(email, password)
+            identity = shared.supabase.verify(token)
+            return shared.accounts.supabase_login(identity, client_ip)
+        except (AuthError, ForbiddenError):  # not when Supabase could not be asked
+            shared.accounts.supabase_login_failed(email, client_ip)
+            raise
 
     _keep(api, await run.io_bound(signed))
 

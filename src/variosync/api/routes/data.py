@@ -18,6 +18,7 @@ from fastapi import Query as QueryParam
 from pydantic import AfterValidator
 from starlette.responses import StreamingResponse
 
+from variosync.api.actions import selected_rows
 from variosync.api.deps import ClientIP, CurrentUser, IdempotencyKey, ServiceDep, ServicesDep
 from variosync.api.exporting import ExportFile, export_response
 from variosync.api.params import AsOf, DatasetName, SelectionDep
@@ -28,7 +29,7 @@ from variosync.api.responses import (
     write_query,
 )
 from variosync.api.views import frame_rows
-from variosync.billing import QUERY_ROWS_PER_S, estimate_rows, query_rows
+from variosync.billing import QUERY_ROWS_PER_S, estimate_rows
 from variosync.cache import (
     CACHED_ROWS,
     ResultCache,
@@ -80,13 +81,6 @@ CompressionParam = Annotated[
 ]
 
 
-def _stored_rows(service: Variosync, record: Dataset, as_of: int | None) -> int:
-    """The rows of the version read: an old version may hold far more than today's."""
-    if as_of is None or as_of == record.version:
-        return record.row_count
-    return service.store.row_count(record.id, as_of)
-
-
 @router.get(
     "/query",
     summary="Query points (streamed); metered above VARIOSYNC_METERED_QUERY_ROWS",
@@ -116,8 +110,7 @@ def query(
     spec, as_of = selection.query, selection.as_of
     version = _version_read(record, as_of)
     span = (record.start, record.end) if record.start and record.end else None
-    stored = _stored_rows(service, record, as_of) if version is not None else 0
-    rows = query_rows(stored, record.series_count, span, spec)
+    rows = selected_rows(service, record, spec, as_of)
     write: Callable[[BinaryIO], object]
     small = result_rows(spec, rows, span, record.series_count) <= CACHED_ROWS
     cached = None

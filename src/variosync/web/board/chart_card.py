@@ -6,6 +6,11 @@ A zoom or pan arrives as Plotly's ``plotly_relayout`` event: the card asks the s
 window again at full resolution and swaps the figure's data, keeping ``layout.uirevision`` so
 the view the user chose stays put. Times are shown on the user's wall clock (the x values are
 moved to their zone: Plotly's date axes know no zones).
+
+Each drawing (the first paint, each zoom) checks the session again and spends a request of the
+user's ``query`` rate limit; a read that misses the cache is metered like the REST query of
+the same window (``chart_data``). Refused (out of hours, too many requests), the plot is
+emptied and the card says why.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any, Literal
 from nicegui import ui
 from nicegui.events import GenericEventArguments
 
+from variosync.api.actions import REFUSED, refusal
 from variosync.catalog import Dataset
 from variosync.catalog.preferences import Theme
 from variosync.errors import VarioSyncError
@@ -210,7 +216,14 @@ async def render(visit: Visit, card: dict[str, Any], save: Save) -> None:
             status.text = "Choose a series and a field to chart."
             return
         try:
-            chart = await off_loop(chart_traces, mine, visit.shared.cache, asked)
+            actions = await visit.act("query")
+            chart = await off_loop(chart_traces, mine, visit.shared.cache, asked, actions)
+        except REFUSED as exc:
+            if number == view.asked:
+                plot.update_figure(_figure(None, revision, config, dark))
+                status.text = refusal(exc)
+            failed("Chart", exc)
+            return
         except VarioSyncError as exc:
             failed("Chart", exc)
             return

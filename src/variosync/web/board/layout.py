@@ -3,7 +3,9 @@ close it. The layout — order, width in columns, height, each card's settings �
 ``board`` preference in the catalog, so it comes back on the next visit from any browser.
 
 Every change is checked (at most 24 cards, 64 KiB) and written before the page shows it; a
-change that cannot be saved is refused with a notification and the page stays as saved.
+change that cannot be saved is refused with a notification and the page stays as saved. A
+change is applied to the board as stored at that moment (another tab may have changed it since
+this page opened), and the page then shows the board as saved — the other tab's cards too.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 from nicegui import run, ui
 from nicegui.events import GenericEventArguments, SortableEventArguments
 
-from variosync.catalog.preferences import MAX_CARDS, check_board
+from variosync.catalog.preferences import MAX_CARDS
 from variosync.errors import NotFoundError, VarioSyncError
 from variosync.web.board.cards import CardKind, off_loop
 from variosync.web.frame import Visit, failed
@@ -148,9 +150,6 @@ class Board:
         card = new_card(card_type, dataset)
         if not await self._change(lambda cards: [*cards, card]):
             return None
-        self._draw(card)
-        self._empty.set_visibility(False)
-        await self.render(card["id"])
         return str(card["id"])
 
     async def move(self, card_id: str, step: int) -> None:
@@ -161,7 +160,6 @@ class Board:
             return cards if index is None else moved(cards, card_id, index + step)
 
         await self._change(change)
-        self._arrange()
 
     async def resize(
         self, card_id: str, width: int | None = None, height: int | None = None
@@ -172,9 +170,6 @@ class Board:
             return [resized(c, width, height) if c["id"] == card_id else c for c in cards]
 
         await self._change(change)
-        card, view = self._card(card_id), self._views.get(card_id)
-        if card is not None and view is not None:
-            view.element.style(self._size(card))
 
     async def grow(self, card_id: str, columns: int = 0, pixels: int = 0) -> None:
         """Make a card wider or narrower by ``columns``, taller or shorter by ``pixels``."""
@@ -184,12 +179,7 @@ class Board:
 
     async def close(self, card_id: str) -> None:
         """Take a card off the board."""
-        if not await self._change(lambda cards: [c for c in cards if c["id"] != card_id]):
-            return
-        view = self._views.pop(card_id, None)
-        if view is not None:
-            view.element.delete()
-        self._empty.set_visibility(not self.cards)
+        await self._change(lambda cards: [c for c in cards if c["id"] != card_id])
 
     async def save(self, card_id: str, settings: Mapping[str, Any]) -> None:
         """Store a card's own settings (a card calls this through its ``save``); a card that
@@ -197,30 +187,55 @@ class Board:
         await self._change(
             lambda cards: [merged(c, settings) if c["id"] == card_id else c for c in cards]
         )
-        card, view = self._card(card_id), self._views.get(card_id)
-        if card is not None and view is not None:
-            view.title.set_text(self._title(card))
 
     async def _change(self, change: Callable[[list[Card]], list[Card]]) -> bool:
-        """Apply ``change`` to the layout and save it; False (the user told why) if refused.
-        Changes are made one at a time, so none overwrites another."""
+        """Apply ``change`` to the board as stored now, save it and show the board as saved;
+        False (the user told why) if refused. The store applies it inside its compare-and-swap,
+        so a change made meanwhile in another tab is kept, not overwritten."""
+        store = self.visit.shared.accounts.preferences
+        user_id = self.visit.user.id
         async with self._writes:
-            candidate = change(copy.deepcopy(self.cards))
             try:
-                check_board(candidate)
-                store = self.visit.shared.accounts.preferences
-                await run.io_bound(store.update, self.visit.user.id, board=candidate)
+                saved = await run.io_bound(
+                    store.update_board, user_id, lambda cards: change(restored(cards))
+                )
             except VarioSyncError as exc:
                 failed("The board was not saved", exc)
+                self._arrange()  # a refused drag: the cards go back to their saved places
                 return False
-            self.cards = candidate
-            return True
+            if saved is None:  # the server is shutting down
+                return False
+            new = self._show(restored(saved.board))
+        # outside the lock: a card's content may take a while, and may save its settings
+        await asyncio.gather(*(self.render(card_id) for card_id in new))
+        return True
+
+    def _show(self, cards: list[Card]) -> list[str]:
+        """Show ``cards`` (the board as saved): cards new to this page are drawn (their ids
+        returned, for their content), those gone are taken off, and every card gets its saved
+        place, size and title."""
+        self.cards = cards
+        kept = {c["id"] for c in cards}
+        for card_id in [i for i in self._views if i not in kept]:
+            self._views.pop(card_id).element.delete()
+        new = [c["id"] for c in cards if c["id"] not in self._views]
+        for card in cards:
+            view = self._views.get(card["id"])
+            if view is None:
+                self._draw(card)
+            else:
+                view.element.style(self._size(card))
+                view.title.set_text(self._title(card))
+        self._arrange()
+        self._empty.set_visibility(not cards)
+        return new
 
     async def _dragged(self, event: SortableEventArguments) -> None:
         card_id = next((i for i, v in self._views.items() if v.element is event.item), None)
-        if card_id is not None:
-            await self._change(lambda cards: moved(cards, card_id, event.new_index))
-        self._arrange()
+        if card_id is None:
+            self._arrange()
+            return
+        await self._change(lambda cards: moved(cards, card_id, event.new_index))
 
     async def _resized(self, card_id: str, event: GenericEventArguments) -> None:
         """The native resize handle was let go: keep the final size."""

@@ -1,5 +1,6 @@
 """The account: hour balance and ledger, the hour packages, API keys (create — the secret
-shown once —, revoke) and the rate limits with what is left of them."""
+shown once —, revoke; audited with the client's address) and the rate limits with what is
+left of them."""
 
 from __future__ import annotations
 
@@ -131,7 +132,18 @@ async def _keys(visit: Visit) -> None:
         table.rows = [key_row(k, visit) for k in found]
         table.update()
 
+    making = [False]  # a key is being made: a double click's second click makes none
+
     async def create() -> None:
+        if making[0]:
+            return
+        making[0] = True
+        try:
+            await _create()
+        finally:
+            making[0] = False
+
+    async def _create() -> None:
         try:
             actions = await visit.act()
             made = await run.io_bound(

@@ -3,11 +3,15 @@ with its role, state, creation time and hour balance — what ``GET /api/v1/admi
 hour grants (a package or an amount), disabling and enabling accounts after a confirmation, the
 audit log (newest first, by user and action, a page at a time) and the query cache's counters.
 Every change goes through the same ``Accounts`` methods as the REST routes, audited with the
-administrator as the actor."""
+administrator as the actor. One change at a time: while a change's dialog is open or it runs,
+further clicks (a double click) do nothing; a grant carries an idempotency key made once, when
+it is confirmed, so it is never added twice."""
 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,6 +23,7 @@ from variosync.api.accounts_schemas import Grant, UserBalanceOut
 from variosync.billing import HOUR_PACKAGES
 from variosync.catalog.audit import AuditEvent
 from variosync.catalog.ledger import MS_PER_HOUR
+from variosync.catalog.users import User
 from variosync.errors import VarioSyncError
 from variosync.web.frame import Visit, enter, failed
 
@@ -156,6 +161,18 @@ async def _admin(visit: Visit) -> None:
     log = ui.table(columns=AUDIT_COLUMNS, rows=[], row_key="id").classes("w-full").mark("audit")
     cache = ui.label("").classes("text-sm").mark("cache")
     offset = [0]
+    busy = [False]  # a change's dialog is open or it runs
+
+    async def alone(change: Callable[[], Awaitable[None]]) -> None:
+        """Make ``change`` unless another is open or running (the second click of a double
+        click): the flag is set before the first ``await``, so that click finds it set."""
+        if busy[0]:
+            return
+        busy[0] = True
+        try:
+            await change()
+        finally:
+            busy[0] = False
 
     async def listed() -> None:
         found = await run.io_bound(roster, visit) or []
@@ -201,11 +218,15 @@ async def _admin(visit: Visit) -> None:
         except ValidationError:
             ui.notify("Not granted: hours are more than 0 and at most 100,000", type="negative")
             return
+        key = uuid.uuid4().hex  # one per confirmed grant: sent twice, it is added once
+
+        def granted(acting: User) -> None:
+            ms = round(amount * MS_PER_HOUR)
+            accounts.grant(acting, user_id, ms, client_ip=ip, idempotency_key=key)
+
         try:
             acting = (await visit.act()).user
-            await run.io_bound(
-                lambda: accounts.grant(acting, user_id, round(amount * MS_PER_HOUR), client_ip=ip)
-            )
+            await run.io_bound(granted, acting)
         except VarioSyncError as error:
             failed("Not granted", error)
             return
@@ -233,9 +254,9 @@ async def _admin(visit: Visit) -> None:
         await refilter()
         ui.notify(f"{verb}d {email}", type="positive")
 
-    users.on("grant", lambda event: grant(str(event.args)))
-    users.on("disable", lambda event: switch(str(event.args), True))
-    users.on("enable", lambda event: switch(str(event.args), False))
+    users.on("grant", lambda event: alone(lambda: grant(str(event.args))))
+    users.on("disable", lambda event: alone(lambda: switch(str(event.args), True)))
+    users.on("enable", lambda event: alone(lambda: switch(str(event.args), False)))
     who.on_value_change(refilter)
     action.on_value_change(refilter)
     earlier.on_click(lambda: page_by(-1))

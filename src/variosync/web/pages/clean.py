@@ -1,7 +1,10 @@
 """The clean page: a dataset's quality profile (the stored one; profiling again is metered), a
 recipe built from the cleaning operations or loaded as JSON, a dry run that shows what each step
 would do and draws the sample it changed before and after, and the apply — one new version,
-after a confirmation — with a link to the dataset's history."""
+after a confirmation — with a link to the dataset's history.
+
+One action at a time: while a confirmation is open or a run is under way, further clicks (a
+double click) do nothing, so nothing is run — or metered — twice."""
 
 from __future__ import annotations
 
@@ -165,6 +168,8 @@ class CleanPage:
         self.visit = visit
         self.name: str | None = None
         self.version = -1
+        self.busy = False
+        """An action's confirmation is open or it runs: other clicks are ignored."""
 
     async def draw(self, wanted: str | None) -> None:
         """The page, with ``wanted`` picked when it is one of the user's datasets."""
@@ -238,7 +243,8 @@ class CleanPage:
         if not name:
             ui.notify("Pick a dataset first", type="warning")
             return
-        self.again.disable()
+        if not self._claim():
+            return
         try:
             actions = await self.visit.act("query")
             record, profile = await run.io_bound(self._profile_again, actions, name) or (
@@ -249,7 +255,7 @@ class CleanPage:
             failed("Profile failed", exc)
             return
         finally:
-            self.again.enable()
+            self._release()
         if record is not None and name == self.name:
             self._profile(record, profile)
             ui.notify(f"Profiled {name} again")
@@ -257,6 +263,22 @@ class CleanPage:
     def _profile_again(self, actions: Actions, name: str) -> tuple[Dataset, DatasetProfile]:
         profile = actions.profile(name, (), True, uuid.uuid4().hex)
         return self.visit.mine.catalog.get(name), profile
+
+    def _claim(self) -> bool:
+        """Whether a click may start an action — none is waiting for its confirmation or
+        running; if so, the page is busy (its buttons disabled) until ``_release``. Set before
+        the first ``await``, so the second click of a double click finds it set."""
+        if self.busy:
+            return False
+        self.busy = True
+        for button in (self.again, self.preview_button, self.apply_button):
+            button.disable()
+        return True
+
+    def _release(self) -> None:
+        self.busy = False
+        for button in (self.again, self.preview_button, self.apply_button):
+            button.enable()
 
     def _recipe(self) -> list[dict[str, Any]] | None:
         """The form's recipe as data, checked; None (said) when there is none to run."""
@@ -270,28 +292,30 @@ class CleanPage:
             return None
 
     async def _clean(
-        self, name: str, recipe: list[dict[str, Any]], dry_run: bool
+        self, name: str, recipe: list[dict[str, Any]], dry_run: bool, key: str
     ) -> CleanResult | None:
         series = list(self.series.value or [])
-        key = uuid.uuid4().hex
-        self.preview_button.disable()
-        self.apply_button.disable()
         try:
             actions = await self.visit.act()
             return await run.io_bound(actions.clean, name, recipe, series, dry_run, key)
         except VarioSyncError as exc:
             failed("Preview failed" if dry_run else "Clean failed", exc)
             return None
-        finally:
-            self.preview_button.enable()
-            self.apply_button.enable()
 
     async def preview(self) -> None:
         """A dry run: what each step would do, and the changed sample before and after."""
+        if not self._claim():
+            return
+        try:
+            await self._preview()
+        finally:
+            self._release()
+
+    async def _preview(self) -> None:
         recipe = self._recipe()
         if recipe is None or self.name is None:
             return
-        result = await self._clean(self.name, recipe, dry_run=True)
+        result = await self._clean(self.name, recipe, dry_run=True, key=uuid.uuid4().hex)
         if result is None:
             return
         self.result_box.clear()
@@ -301,6 +325,14 @@ class CleanPage:
 
     async def apply(self) -> None:
         """Write the recipe's result as one new version, after a confirmation."""
+        if not self._claim():
+            return
+        try:
+            await self._apply()
+        finally:
+            self._release()
+
+    async def _apply(self) -> None:
         recipe = self._recipe()
         name = self.name
         if recipe is None or name is None:
@@ -319,7 +351,8 @@ class CleanPage:
         dialog.delete()
         if not confirmed:
             return
-        result = await self._clean(name, recipe, dry_run=False)
+        # one key per confirmed apply: should it reach the server twice, it runs once
+        result = await self._clean(name, recipe, dry_run=False, key=uuid.uuid4().hex)
         if result is None:
             return
         self.result_box.clear()
@@ -361,11 +394,17 @@ class CleanPage:
 
     async def changed(self, event: Event) -> None:
         """Another tab, the CLI or the API changed a dataset: follow it."""
-        names = [d.name for d in await run.io_bound(self.visit.mine.datasets) or []]
+        try:
+            names = [d.name for d in await run.io_bound(self.visit.mine.datasets) or []]
+        except VarioSyncError as exc:
+            failed("Datasets", exc)
+            return
         name = event.data.get("dataset")
-        gone = name == self.name and name not in names
+        # the picked one may be gone though this event is another's (its own did not come)
+        gone = self.name is not None and self.name not in names
+        picked = self.name
         self.picker.set_options(names, value=None if gone else self.picker.value)
         if gone:
-            self._missing(f"Dataset {name!r} was deleted.")
+            self._missing(f"Dataset {picked!r} was deleted.")
         elif name == self.name and event.data.get("version") != self.version and name:
             await self._load(name)

@@ -1,6 +1,10 @@
 """The storage browser: the signed-in user's datasets — name, kind, rows, series, time range,
 size, version, last update — searchable by name, series, field and date range, deletable after
-a confirmation. Changes made elsewhere (another tab, the CLI, the API) appear as they happen."""
+a confirmation. Changes made elsewhere (another tab, the CLI, the API) appear as they happen.
+
+A search waits for typing to pause (the inputs' debounce) and only the latest one is shown: an
+older, slower search (by series, it reads every dataset's series) never overwrites a newer one.
+One delete at a time: a double click opens one confirmation."""
 
 from __future__ import annotations
 
@@ -12,11 +16,13 @@ from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
 from variosync.catalog import Dataset
-from variosync.errors import VarioSyncError
+from variosync.errors import NotFoundError, VarioSyncError
 from variosync.events import Event
 from variosync.service import Variosync
 from variosync.web.frame import Visit, enter, failed
 
+DEBOUNCE_MS = 300
+"""How long typing pauses before a search runs."""
 COLUMNS: list[dict[str, Any]] = [
     {"name": "name", "label": "Name", "field": "name", "sortable": True, "align": "left"},
     {"name": "kind", "label": "Kind", "field": "kind", "align": "left"},
@@ -78,7 +84,8 @@ def matching(
     until: datetime | None,
 ) -> list[Dataset]:
     """The datasets whose name contains ``name``, with a series id containing ``series``, a
-    field named like ``field``, and data overlapping ``since``…``until`` (each when given)."""
+    field named like ``field``, and data overlapping ``since``…``until`` (each when given).
+    A dataset deleted while this runs is left out."""
     found = []
     for record in records:
         if name and name.lower() not in record.name.lower():
@@ -89,10 +96,18 @@ def matching(
             continue
         if until is not None and (record.start is None or record.start > until):
             continue
-        if series and not any(series.lower() in s.lower() for s in mine.series(record.name)):
+        if series and not any(series.lower() in s.lower() for s in _series(mine, record)):
             continue
         found.append(record)
     return found
+
+
+def _series(mine: Variosync, record: Dataset) -> list[str]:
+    """The dataset's series ids; none when it was deleted since it was listed."""
+    try:
+        return mine.series(record.name)
+    except NotFoundError:
+        return []
 
 
 def register(api: FastAPI) -> None:
@@ -109,12 +124,13 @@ def register(api: FastAPI) -> None:
 
 async def _browser(visit: Visit) -> None:
     mine = visit.mine
+    typed = f"clearable debounce={DEBOUNCE_MS}"
     with ui.row().classes("items-end gap-2"):
-        name = ui.input("Name").props("clearable").classes("w-48").mark("search-name")
-        series = ui.input("Series").props("clearable").classes("w-40").mark("search-series")
-        field = ui.input("Field").props("clearable").classes("w-40").mark("search-field")
-        since = ui.input("From (date)").props("clearable type=date").mark("search-from")
-        until = ui.input("To (date)").props("clearable type=date").mark("search-to")
+        name = ui.input("Name").props(typed).classes("w-48").mark("search-name")
+        series = ui.input("Series").props(typed).classes("w-40").mark("search-series")
+        field = ui.input("Field").props(typed).classes("w-40").mark("search-field")
+        since = ui.input("From (date)").props(f"{typed} type=date").mark("search-from")
+        until = ui.input("To (date)").props(f"{typed} type=date").mark("search-to")
     table = ui.table(columns=COLUMNS, rows=[], row_key="name").classes("w-full")
     table.add_slot(
         "body-cell-actions",
@@ -122,26 +138,39 @@ async def _browser(visit: Visit) -> None:
         "@click=\"$parent.$emit('delete', props.row.name)\" /></q-td>",
     )
 
+    searches = [0]  # the number of the latest search: only its rows are shown
+    busy = [False]  # a delete's confirmation is open or it runs
+
     async def refresh() -> None:
+        searches[0] += 1
+        this = searches[0]
         try:
             bounds = (_day(since.value), _day(until.value, end=True))
         except ValueError:
             ui.notify("Dates are YYYY-MM-DD", type="warning")
             return
-        records = await run.io_bound(mine.datasets) or []
-        shown = await run.io_bound(
-            matching,
-            mine,
-            records,
-            (name.value or "").strip(),
-            (series.value or "").strip(),
-            (field.value or "").strip(),
-            *bounds,
-        )
+        text, ids, fields = ((box.value or "").strip() for box in (name, series, field))
+        try:
+            records = await run.io_bound(mine.datasets) or []
+            shown = await run.io_bound(matching, mine, records, text, ids, fields, *bounds)
+        except VarioSyncError as exc:
+            failed("Search failed", exc)
+            return
+        if this != searches[0]:  # a newer search began meanwhile: its rows win
+            return
         table.rows = [row(r, visit) for r in shown or []]
         table.update()
 
     async def delete(dataset: str) -> None:
+        if busy[0]:  # the second click of a double click
+            return
+        busy[0] = True
+        try:
+            await _delete(dataset)
+        finally:
+            busy[0] = False
+
+    async def _delete(dataset: str) -> None:
         with ui.dialog() as dialog, ui.card():
             ui.label(f"Delete dataset {dataset} and all its versions? This cannot be undone.")
             with ui.row():
@@ -158,8 +187,11 @@ async def _browser(visit: Visit) -> None:
                 failed("Not deleted", exc)
                 await refresh()
                 return
-            await refresh()
+            # gone from the table at once (a search running now may finish after this one)
+            table.rows = [r for r in table.rows if r["name"] != dataset]
+            table.update()
             ui.notify(f"Deleted {dataset}")
+            await refresh()
 
     async def changed(_: Event) -> None:
         await refresh()

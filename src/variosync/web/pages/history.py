@@ -1,20 +1,27 @@
 """The history page: a dataset's versions, newest first — when (in the user's zone), what made
 each, its details (a cleaning's steps and what they did) and its rows — the data as of any
 version, a page at a time, without changing the current one, and restore: an old version made
-current as a new version, after a confirmation. Changes made elsewhere refresh the versions."""
+current as a new version, after a confirmation. Changes made elsewhere refresh the versions.
+
+The points are read a page at a time by their (series, time) keys, as the table card reads
+them (``table_card.page_from``): memory stays flat however deep the page. Each page read
+spends a request of the user's ``query`` rate limit and is metered like the REST query of
+the version. One restore at a time: a second click while the dialog is open does nothing,
+and each confirmed restore runs under a key of its own, never twice."""
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
-import polars as pl
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from nicegui import run, ui
 
+from variosync.api.actions import REFUSED, fresh_key, refusal
 from variosync.catalog import Dataset
 from variosync.errors import NotFoundError, VarioSyncError
 from variosync.events import Event
@@ -22,6 +29,7 @@ from variosync.model import SERIES, TS
 from variosync.query import Query
 from variosync.service import Variosync
 from variosync.store import VersionInfo
+from variosync.web.board.table_card import Key, Page, key_of, page_before, page_from
 from variosync.web.frame import Visit, enter, failed
 
 PAGE_ROWS = 50
@@ -90,11 +98,6 @@ def versions(mine: Variosync, name: str) -> Versions:
     return Versions(record, found, rows)
 
 
-def points(mine: Variosync, name: str, version: int, offset: int) -> pl.DataFrame:
-    """One page of the points of a version, in series and time order."""
-    return mine.query_lazy(name, Query(), as_of=version).slice(offset, PAGE_ROWS).collect()
-
-
 def _cell(value: Any) -> Any:
     """A value as a table cell (text for what JSON has no type for)."""
     if value is None or isinstance(value, bool | int | float | str):
@@ -125,6 +128,13 @@ class HistoryPage:
         self.times: dict[int, datetime] = {}
         self.viewed: int | None = None
         self.offset = 0
+        """The number of rows before the page shown (rows are numbered from it)."""
+        self.start: Key | None = None
+        """The key of the page's first row (None: the version's first page)."""
+        self.following: Key | None = None
+        self.turning = False
+        self.restoring = False
+        """A restore's dialog is open or its restore is running: another waits its turn."""
 
     async def draw(self, wanted: str | None) -> None:
         """The page, with ``wanted`` picked when it is one of the user's datasets."""
@@ -211,28 +221,72 @@ class HistoryPage:
     async def view(self, version: int) -> None:
         """Show the points of ``version`` from the first page (the current version stays)."""
         self.viewed = version
-        self.offset = 0
+        self.offset, self.start = 0, None
         await self._page()
 
     async def _turn(self, by: int) -> None:
-        total = self.rows.get(self.viewed) if self.viewed is not None else None
-        offset = self.offset + by * PAGE_ROWS
-        if offset < 0 or (total is not None and offset >= total):
+        if self.turning:  # a click while a page is read is dropped: it would count twice
             return
-        self.offset = offset
-        await self._page()
+        self.turning = True
+        try:
+            await self._turned(by)
+        finally:
+            self.turning = False
 
-    async def _page(self) -> None:
-        name, version, offset = self.name, self.viewed, self.offset
+    async def _turned(self, by: int) -> None:
+        if by > 0 and self.following is not None:
+            self.offset, self.start = self.offset + PAGE_ROWS, self.following
+            await self._page()
+        elif by < 0 and self.offset <= PAGE_ROWS:
+            self.offset, self.start = 0, None
+            await self._page()
+        elif by < 0 and self.start is not None:
+            await self._page(before=self.start)
+
+    async def _page(self, before: Key | None = None) -> None:
+        """Read and show the page from ``self.start``, or the page before ``before``."""
+        name, version, start = self.name, self.viewed, self.start
         if name is None or version is None:
             return
+        mine = self.visit.mine
+        reader = (
+            partial(page_from, mine, name, "", PAGE_ROWS, start, version)
+            if before is None
+            else partial(page_before, mine, name, "", PAGE_ROWS, before, version)
+        )
         try:
-            frame = await run.io_bound(points, self.visit.mine, name, version, offset)
+            actions = await self.visit.act("query")
+            found = await run.io_bound(actions.read, name, Query(), reader, version)
+        except REFUSED as exc:
+            self._refused(exc)
+            return
         except VarioSyncError as exc:
             failed("Version", exc)
             return
-        if frame is None or (name, version, offset) != (self.name, self.viewed, self.offset):
+        if found is None or (name, version, start) != (self.name, self.viewed, self.start):
             return
+        if before is not None:
+            if found.rows.height < PAGE_ROWS:  # rows came or went: back to the first page
+                self.offset, self.start = 0, None
+                await self._page()
+                return
+            self.offset -= PAGE_ROWS
+            self.start = key_of(found.rows, 0)
+        self._show(name, version, found)
+
+    def _refused(self, exc: VarioSyncError) -> None:
+        """A page read was refused (out of hours, too many reads): no points, and why."""
+        self.following = None
+        self.points.rows = []
+        self.points.update()
+        self.span.text = refusal(exc)
+        self.back.set_enabled(self.offset > 0)
+        self.on.set_enabled(False)
+        failed("Version", exc)
+
+    def _show(self, name: str, version: int, found: Page) -> None:
+        frame, offset = found.rows, self.offset
+        self.following = found.following
         when = self.visit.when
         self.points.columns = [
             {"name": c, "label": c, "field": c, "align": "left" if c in (SERIES, TS) else "right"}
@@ -253,13 +307,28 @@ class HistoryPage:
         of = f" of {total:,}" if total is not None else ""
         self.span.text = f"rows {offset + 1:,}–{last:,}{of}" if frame.height else f"no rows{of}"
         self.back.set_enabled(offset > 0)
-        self.on.set_enabled(frame.height == PAGE_ROWS and (total is None or last < total))
+        self.on.set_enabled(found.following is not None)
 
     async def restore(self, version: int) -> None:
-        """Make ``version`` current as a new version, after a confirmation."""
+        """Make ``version`` current as a new version, after a confirmation — one at a time:
+        asked again while its dialog is open or it runs (a double click), nothing happens."""
         name = self.name
-        if name is None:
+        if name is None or self.restoring:
             return
+        self.restoring = True
+        try:
+            record = await self._restore(name, version)
+        finally:
+            self.restoring = False
+        if record is None or name != self.name:
+            return
+        await self._refresh()
+        await self.view(record.version)
+        ui.notify(f"Restored version {version} of {name} as version {record.version}")
+
+    async def _restore(self, name: str, version: int) -> Dataset | None:
+        """The dataset after the restore the user confirmed; None when they did not, or it
+        failed (said)."""
         with ui.dialog() as dialog, ui.card():
             ui.label(
                 f"Restore version {version} of {name}? A new version will hold its rows; "
@@ -272,18 +341,14 @@ class HistoryPage:
         confirmed = await dialog
         dialog.delete()
         if not confirmed:
-            return
+            return None
+        key = fresh_key("restore")  # this confirmation's: the same restore never runs twice
         try:
             actions = await self.visit.act()
-            record = await run.io_bound(actions.restore, name, version)
+            return await run.io_bound(actions.restore, name, version, key)
         except VarioSyncError as exc:
             failed("Restore failed", exc)
-            return
-        if record is None or name != self.name:
-            return
-        await self._refresh()
-        await self.view(record.version)
-        ui.notify(f"Restored version {version} of {name} as version {record.version}")
+            return None
 
     async def changed(self, event: Event) -> None:
         """Another tab, the CLI or the API changed a dataset: follow it."""
