@@ -15,7 +15,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.web.conftest import PASSWORD, SEEN
-from tests.web.test_clean import ROWS
+from tests.web.test_clean import ROWS, _only, _rows
 from variosync.api.actions import Actions
 from variosync.api.deps import Services
 from variosync.catalog.users import User as Account
@@ -47,23 +47,6 @@ async def _open(user: User, email: str, path: str) -> None:
     user.find(marker="sign-in").click()
     await user.should_see("Sign out", retries=SEEN)
     await user.open(path)
-
-
-def _only(user: User, marker: str) -> Any:
-    (element,) = user.find(marker=marker).elements
-    return element
-
-
-async def _rows(user: User, marker: str, ready: Callable[[list[dict[str, Any]]], bool]) -> Any:
-    """The rows of a marked table once ``ready`` says they are there."""
-    await user.should_see(marker=marker, retries=SEEN)
-    rows: list[dict[str, Any]] = []
-    for _ in range(SEEN):
-        rows = _only(user, marker).rows
-        if ready(rows):
-            break
-        await asyncio.sleep(0.1)
-    return rows
 
 
 def _temps(rows: list[dict[str, Any]]) -> list[Any]:
