@@ -17,6 +17,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.web.conftest import PASSWORD, SEEN
+from tests.web.test_pages import _signed_in
 from variosync.api.actions import Actions
 from variosync.api.deps import Services
 from variosync.catalog.users import User as Account
@@ -49,11 +50,7 @@ def _dataset(shared: Services, tmp_path: Path, email: str = "ada@example.com") -
 
 
 async def _open(user: User, email: str, path: str) -> None:
-    await user.open("/signin")
-    user.find("Email").type(email)
-    user.find("Password").type(PASSWORD)
-    user.find(marker="sign-in").click()
-    await user.should_see("Sign out", retries=SEEN)
+    await _signed_in(user, email)
     await user.open(path)
 
 

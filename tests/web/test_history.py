@@ -15,7 +15,7 @@ from nicegui import ui
 from nicegui.testing import User
 
 from tests.web.conftest import PASSWORD, SEEN
-from tests.web.test_clean import ROWS, _only, _rows
+from tests.web.test_clean import _dataset, _only, _open, _rows
 from variosync.api.actions import Actions
 from variosync.api.deps import Services
 from variosync.catalog.users import User as Account
@@ -31,22 +31,9 @@ ZONE = ZoneInfo("Asia/Tokyo")
 
 def _cleaned(shared: Services, tmp_path: Path, email: str = "ada@example.com") -> Account:
     """A user whose dataset ``d`` has version 0 (ingested, with nulls) and 1 (cleaned)."""
-    account = shared.accounts.register(email, PASSWORD)
-    source = tmp_path / "d.csv"
-    source.write_text(ROWS)
-    mine = shared.service.as_owner(account.id)
-    mine.ingest([source], "d", IngestOptions())
-    mine.clean("d", RECIPE)
+    account = _dataset(shared, tmp_path, email)
+    shared.service.as_owner(account.id).clean("d", RECIPE)
     return account
-
-
-async def _open(user: User, email: str, path: str) -> None:
-    await user.open("/signin")
-    user.find("Email").type(email)
-    user.find("Password").type(PASSWORD)
-    user.find(marker="sign-in").click()
-    await user.should_see("Sign out", retries=SEEN)
-    await user.open(path)
 
 
 def _temps(rows: list[dict[str, Any]]) -> list[Any]:
